@@ -1,0 +1,85 @@
+"""Every setting of a run, with its default, in one frozen dataclass.
+
+The CLI builds one `Config` from its flags (and reads its defaults from here); the engine and
+the pipeline read it and nothing else. Field comments are what `--help` says.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from .errors import SettingsError
+from .layers import LayerWeight, check_model
+
+OPTIMIZERS = ("lbfgs", "adam")
+MIN_SIZE = 32  # px; below this the deepest VGG blocks see less than one pixel
+
+
+@dataclass(frozen=True)
+class Config:
+    # network
+    model: str = "vgg19"  # vgg19 (bundled Caffe ImageNet weights), vgg16, vgg16-bn (torchvision)
+    weights: Path | None = None  # a torchvision-format state dict to use instead
+    layers: str = "paper"  # layer preset: paper (relu1_1..relu5_1 / relu4_2) or lesson (block ends)
+    content_layers: tuple[LayerWeight, ...] | None = None  # overrides the preset's content layers
+    style_layers: tuple[LayerWeight, ...] | None = None  # overrides the preset's style layers
+    # objective
+    content_weight: float = 1.0  # weight of the content term (relative feature error)
+    style_weight: float = 10.0  # weight of the style term (relative Gram error)
+    tv_weight: float = 0.0  # weight of total variation (smoothness); 0 turns it off
+    style_blend: tuple[float, ...] | None = None  # one weight per style image; default equal
+    # optimisation
+    optimizer: str = "lbfgs"  # lbfgs or adam
+    iterations: int = 300  # optimiser iterations
+    learning_rate: float = 0.02  # Adam step size, pixels in 0..1 (L-BFGS uses a line search)
+    init: str = "content"  # content, noise, style, or a path to an image
+    # sizes and reproducibility
+    size: int = 512  # long side of the output in pixels
+    style_size: int | None = None  # long side of the style images; default: same as size
+    seed: int = 0  # seed for the noise init; same seed and device give the same bytes
+    device: str = "auto"  # auto (GPU if present), cpu, cuda, cuda:N, mps
+    save_every: int = 0  # save an intermediate image every N iterations; 0: never
+
+    def __post_init__(self) -> None:
+        check_settings(self)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-friendly form, for the metadata embedded in results."""
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, Path):
+                value = str(value)
+            elif isinstance(value, tuple) and value and isinstance(value[0], LayerWeight):
+                value = ",".join(f"{lw.name}:{lw.weight:g}" for lw in value)
+            elif isinstance(value, tuple):
+                value = list(value)
+            out[f.name] = value
+        return out
+
+
+def check_settings(config: Config) -> None:
+    """Reject impossible settings up front, naming the value and what is allowed."""
+    check_model(config.model)
+    for name in ("content_weight", "style_weight", "tv_weight"):
+        value = getattr(config, name)
+        if not (value >= 0 and value != float("inf")):
+            raise SettingsError(f"--{name.replace('_', '-')} must be a finite number >= 0, got {value}")
+    if config.optimizer not in OPTIMIZERS:
+        raise SettingsError(f"unknown optimizer {config.optimizer!r}", hint="choose lbfgs or adam")
+    if config.iterations < 1:
+        raise SettingsError(f"--iterations must be at least 1, got {config.iterations}")
+    if not config.learning_rate > 0:
+        raise SettingsError(f"--lr must be > 0, got {config.learning_rate}")
+    for name in ("size", "style_size"):
+        value = getattr(config, name)
+        if value is not None and value < MIN_SIZE:
+            raise SettingsError(f"--{name.replace('_', '-')} must be at least {MIN_SIZE} px, got {value}")
+    if config.save_every < 0:
+        raise SettingsError(f"--save-every must be >= 0, got {config.save_every}")
+    if config.style_blend is not None and (
+        not config.style_blend or any(not (w >= 0) for w in config.style_blend) or sum(config.style_blend) <= 0
+    ):
+        raise SettingsError("--style-blend weights must be >= 0 and not all zero", hint="e.g. 0.7,0.3")

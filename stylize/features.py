@@ -1,0 +1,115 @@
+"""The VGG feature extractor: named layers, forward hooks, truncation, input normalisation.
+
+The network is built only up to the deepest layer a loss needs, its weights are frozen, and its
+ReLUs are out-of-place so that an activation a hook captured is never overwritten. Hooks are
+registered on the named modules and removed by `close()`.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from .errors import WeightsError
+from .layers import architecture, layer_names
+from .weights import NetworkWeights
+
+CAFFE_MEAN_BGR = (103.939, 116.779, 123.68)
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+class InputNormalization(nn.Module):
+    """RGB in [0, 1] -> what the weights were trained on."""
+
+    def __init__(self, input_style: str) -> None:
+        super().__init__()
+        self.caffe = input_style == "caffe"
+        if self.caffe:  # BGR, 0-255, minus the mean pixel
+            shift, scale = torch.tensor(CAFFE_MEAN_BGR), torch.full((3,), 255.0)
+        else:  # RGB, ImageNet mean and std
+            shift = torch.tensor(IMAGENET_MEAN) / torch.tensor(IMAGENET_STD)
+            scale = 1 / torch.tensor(IMAGENET_STD)
+        self.register_buffer("scale", scale.view(1, 3, 1, 1))
+        self.register_buffer("shift", shift.view(1, 3, 1, 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (N, 3, H, W) -> (N, 3, H, W)
+        if self.caffe:
+            x = x.flip(1)
+        return x * self.scale - self.shift
+
+
+def build_network(model: str, depth: int) -> nn.Sequential:
+    """The first `depth` modules of a VGG feature stack, torchvision's layout, on the meta device."""
+    plan, batch_norm = architecture(model)
+    modules: list[nn.Module] = []
+    channels = 3
+    with torch.device("meta"):
+        for item in plan:
+            if item == "M":
+                modules.append(nn.MaxPool2d(2, 2))
+                continue
+            assert isinstance(item, int)
+            modules.append(nn.Conv2d(channels, item, 3, padding=1))
+            if batch_norm:
+                modules.append(nn.BatchNorm2d(item))
+            modules.append(nn.ReLU(inplace=False))  # out-of-place: hooks keep what they saw
+            channels = item
+    return nn.Sequential(*modules[:depth])
+
+
+def load_network(model: str, depth: int, weights: NetworkWeights) -> nn.Sequential:
+    """A frozen, evaluation-mode network with real tensors, checked key by key."""
+    net = build_network(model, depth)
+    expected = net.state_dict()
+    state = {k: v for k, v in weights.state.items() if k in expected}
+    missing = [k for k in expected if k not in state]
+    if missing:
+        raise WeightsError(
+            f"weights from {weights.source} lack {len(missing)} entries for {model} (first: {missing[0]!r})",
+            hint=f"check that the file holds {model} weights",
+        )
+    for key, tensor in state.items():
+        if tuple(tensor.shape) != tuple(expected[key].shape):
+            raise WeightsError(
+                f"weights from {weights.source}: {key!r} has shape {tuple(tensor.shape)}, "
+                f"{model} needs {tuple(expected[key].shape)}",
+                hint=f"check that the file holds {model} weights",
+            )
+    net.load_state_dict(state, assign=True)
+    net.eval().requires_grad_(False)
+    return net
+
+
+class FeatureExtractor(nn.Module):
+    """Calls the network on an RGB [0, 1] image and returns the activations of `layers`."""
+
+    def __init__(self, model: str, weights: NetworkWeights, layers: list[str]) -> None:
+        super().__init__()
+        names = layer_names(model)
+        self.layers = list(dict.fromkeys(layers))
+        depth = max(names.index(n) for n in self.layers) + 1  # cut after the deepest used layer
+        self.normalize = InputNormalization(weights.input_style)
+        self.net = load_network(model, depth, weights)
+        self._captured: dict[str, torch.Tensor] = {}
+        self._handles = [
+            self.net[names.index(name)].register_forward_hook(self._capture(name)) for name in self.layers
+        ]
+
+    def _capture(self, name: str):  # type: ignore[no-untyped-def]
+        def hook(module: nn.Module, inputs: object, output: torch.Tensor) -> None:
+            self._captured[name] = output
+
+        return hook
+
+    def forward(self, image: torch.Tensor) -> dict[str, torch.Tensor]:  # (N, 3, H, W) -> {name: (N, C, h, w)}
+        self._captured = {}  # fresh every call: never hand out a previous forward's tensors
+        self.net(self.normalize(image))
+        captured, self._captured = self._captured, {}
+        return captured
+
+    def close(self) -> None:
+        """Remove the hooks; the extractor returns nothing afterwards."""
+        for handle in self._handles:
+            handle.remove()
+        self._handles = []

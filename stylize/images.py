@@ -1,0 +1,138 @@
+"""Image files <-> tensors: decoding, EXIF orientation, colour modes, resizing, atomic saving.
+
+Tensors are (1, 3, H, W) float32 RGB in [0, 1].
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from PIL import Image, ImageOps, PngImagePlugin, UnidentifiedImageError
+
+from .errors import ImageError
+
+# extension -> Pillow format name and save options
+OUTPUT_FORMATS: dict[str, tuple[str, dict[str, Any]]] = {
+    ".png": ("PNG", {}),
+    ".jpg": ("JPEG", {"quality": 95}),
+    ".jpeg": ("JPEG", {"quality": 95}),
+    ".webp": ("WEBP", {"quality": 95}),
+    ".tif": ("TIFF", {"compression": "tiff_lzw"}),
+    ".tiff": ("TIFF", {"compression": "tiff_lzw"}),
+}
+METADATA_KEY = "stylize"
+
+
+def load_image(path: Path) -> Image.Image:
+    """Decode `path` to an upright RGB image, or raise ImageError naming the file and problem."""
+    if not path.exists():
+        raise ImageError(f"{path}: no such file")
+    if path.is_dir():
+        raise ImageError(f"{path}: is a folder, expected an image file")
+    try:
+        with Image.open(path) as opened:
+            opened.load()
+            upright = ImageOps.exif_transpose(opened)
+            return _to_rgb(upright)
+    except UnidentifiedImageError:
+        raise ImageError(f"{path}: not an image Pillow can read") from None
+    except (OSError, SyntaxError, ValueError) as err:
+        raise ImageError(f"{path}: cannot decode image ({err})") from None
+
+
+def _to_rgb(image: Image.Image) -> Image.Image:
+    if image.mode == "RGB":
+        return image.copy()
+    if image.mode in ("RGBA", "LA", "P", "PA") or "transparency" in image.info:
+        rgba = image.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(white, rgba).convert("RGB")  # transparent areas on white
+    if image.mode.startswith("I;16") or image.mode == "I":
+        array = np.asarray(image, dtype=np.float64)
+        return Image.fromarray(np.clip(array / 257.0, 0, 255).astype(np.uint8)).convert("RGB")
+    return image.convert("RGB")
+
+
+def resize_long_side(image: Image.Image, size: int) -> Image.Image:
+    """Scale so that the longer side is `size` px, keeping the aspect ratio."""
+    width, height = image.size
+    scale = size / max(width, height)
+    new = (max(1, round(width * scale)), max(1, round(height * scale)))
+    return image if new == image.size else image.resize(new, Image.Resampling.LANCZOS)
+
+
+def resize_exact(image: Image.Image, height: int, width: int) -> Image.Image:
+    return image if image.size == (width, height) else image.resize((width, height), Image.Resampling.LANCZOS)
+
+
+def to_tensor(image: Image.Image) -> torch.Tensor:
+    array = np.asarray(image, dtype=np.float32) / 255.0  # (H, W, 3)
+    return torch.from_numpy(array).permute(2, 0, 1).contiguous()[None]  # (1, 3, H, W)
+
+
+def to_pil(tensor: torch.Tensor) -> Image.Image:
+    array = tensor.detach().float().cpu()[0].clamp(0, 1).permute(1, 2, 0).numpy()  # (H, W, 3)
+    return Image.fromarray(np.round(array * 255.0).astype(np.uint8), mode="RGB")
+
+
+def check_output_path(path: Path) -> None:
+    """Fail now, before any computation, if `path` cannot be written."""
+    if path.suffix.lower() not in OUTPUT_FORMATS:
+        raise ImageError(f"{path}: unsupported output format {path.suffix or '(no extension)'!r}",
+                         hint=f"use one of {', '.join(sorted(OUTPUT_FORMATS))}")  # fmt: skip
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise ImageError(f"{path}: the folder {folder} does not exist", hint="create it first")
+    if not os.access(folder, os.W_OK):
+        raise ImageError(f"{path}: the folder {folder} is not writable")
+    if path.is_dir():
+        raise ImageError(f"{path}: is a folder, expected a file name")
+
+
+def save_image(tensor: torch.Tensor, path: Path, metadata: dict[str, Any] | None = None) -> None:
+    """Write atomically (temporary file in the same folder, then rename); metadata as PNG text."""
+    check_output_path(path)
+    fmt, options = OUTPUT_FORMATS[path.suffix.lower()]
+    options = dict(options)
+    if metadata is not None and fmt == "PNG":
+        info = PngImagePlugin.PngInfo()
+        info.add_text(METADATA_KEY, json.dumps(metadata, sort_keys=True))
+        options["pnginfo"] = info
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    try:
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; results get the usual mode
+        with os.fdopen(fd, "wb") as out:
+            to_pil(tensor).save(out, format=fmt, **options)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+    except OSError as err:
+        raise ImageError(f"{path}: cannot write ({err.strerror or err})") from None
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def read_metadata(path: Path) -> dict[str, Any]:
+    """The run parameters a PNG made by stylize carries, or ImageError."""
+    try:
+        with Image.open(path) as image:
+            text = getattr(image, "text", {}).get(METADATA_KEY)
+    except (OSError, UnidentifiedImageError) as err:
+        raise ImageError(f"{path}: cannot read ({err})") from None
+    if text is None:
+        raise ImageError(f"{path}: carries no stylize parameters", hint="only PNG results made by stylize do")
+    loaded: dict[str, Any] = json.loads(text)
+    return loaded
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current

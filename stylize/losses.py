@@ -1,0 +1,61 @@
+"""Loss terms as pure functions of tensors.
+
+Scaling (where we depart from Gatys et al. 2015 and the lesson, and why):
+- The Gram matrix is normalised by its size, G = F F^T / (C*H*W) (as in the lesson), so it is
+  an average over positions and does not grow with the image.
+- Each layer's error is *relative*: the mean squared error divided by the mean square of its
+  target. The paper instead weights every layer equally (w_l = 1/5) after a 1/(4 N^2 M^2)
+  factor, which lets layers whose activations are large (Caffe's 0-255 input makes conv1 and
+  conv4 huge) drown the others, so users retune weights for every network and size. Relative
+  errors are O(1) at every layer, for every network and at every image size, so one
+  `--style-weight` keeps the same balance from 256 px to 1024 px.
+- Per-layer weights are a weighted mean, so adding a layer does not change the term's scale.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import torch
+
+from .layers import LayerWeight
+
+EPS = 1e-8  # guards the relative errors of a layer whose target is all zeros
+
+
+def gram(features: torch.Tensor) -> torch.Tensor:
+    """(N, C, H, W) -> (N, C, C), normalised by C*H*W."""
+    n, c, h, w = features.shape
+    flat = features.reshape(n, c, h * w).float()  # Gram in float32 even under autocast
+    return torch.bmm(flat, flat.transpose(1, 2)) / (c * h * w)
+
+
+def relative_mse(value: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """mean((value - target)^2) / mean(target^2): 0 when equal, 1 for a zero `value`."""
+    return (value.float() - target).pow(2).mean() / (target.pow(2).mean() + EPS)
+
+
+def weighted_mean(errors: Mapping[str, torch.Tensor], layers: tuple[LayerWeight, ...]) -> torch.Tensor:
+    total = sum(lw.weight for lw in layers) or 1.0
+    return torch.stack([errors[lw.name] * (lw.weight / total) for lw in layers]).sum()
+
+
+def content_loss(
+    features: Mapping[str, torch.Tensor], targets: Mapping[str, torch.Tensor], layers: tuple[LayerWeight, ...]
+) -> torch.Tensor:
+    """Perceptual content error: relative MSE of activations, weighted mean over layers."""
+    return weighted_mean({lw.name: relative_mse(features[lw.name], targets[lw.name]) for lw in layers}, layers)
+
+
+def style_loss(
+    features: Mapping[str, torch.Tensor], target_grams: Mapping[str, torch.Tensor], layers: tuple[LayerWeight, ...]
+) -> torch.Tensor:
+    """Style error: relative MSE of Gram matrices, weighted mean over layers."""
+    return weighted_mean({lw.name: relative_mse(gram(features[lw.name]), target_grams[lw.name]) for lw in layers}, layers)
+
+
+def total_variation(image: torch.Tensor) -> torch.Tensor:
+    """Mean squared difference of neighbouring pixels, (N, 3, H, W) -> scalar."""
+    dx = image[..., :, 1:] - image[..., :, :-1]
+    dy = image[..., 1:, :] - image[..., :-1, :]
+    return dx.pow(2).mean() + dy.pow(2).mean()

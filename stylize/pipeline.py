@@ -1,0 +1,132 @@
+"""Files and images in, a stylised image out: glue between images, weights, and the engine.
+
+This is the Python API (`stylize.transfer`, `stylize.stylize_file`); the CLI is a thin layer on
+top. Nothing here prints.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from PIL import Image
+
+from . import __version__
+from .config import Config
+from .devices import resolve_device
+from .engine import OnStep, Result, optimize
+from .errors import SettingsError
+from .features import FeatureExtractor
+from .images import check_output_path, load_image, resize_exact, resize_long_side, save_image, to_pil, to_tensor
+from .inits import smoothed_noise
+from .layers import LayerChoice, preset, validate
+from .objective import Objective, compute_targets
+from .weights import Progress, load_weights
+
+INIT_KINDS = ("content", "noise", "style")
+
+
+@dataclass
+class Network:
+    """A loaded extractor on its device, reusable across runs with the same model and layers."""
+
+    extractor: FeatureExtractor
+    choice: LayerChoice
+    device: torch.device
+    source: str
+
+
+def layer_choice(config: Config) -> LayerChoice:
+    """The preset, with `content_layers` / `style_layers` overriding it, validated."""
+    base = preset(config.layers, config.model)
+    choice = LayerChoice(config.content_layers or base.content, config.style_layers or base.style)
+    validate(choice, config.model)
+    return choice
+
+
+def load_network(config: Config, on_download: Progress | None = None) -> Network:
+    choice = layer_choice(config)
+    device = resolve_device(config.device)
+    weights = load_weights(config.model, config.weights, on_download)
+    names = [lw.name for lw in (*choice.content, *choice.style)]
+    extractor = FeatureExtractor(config.model, weights, names).to(device)
+    return Network(extractor, choice, device, weights.source)
+
+
+def transfer(
+    content: Image.Image,
+    styles: Sequence[Image.Image],
+    config: Config,
+    on_step: OnStep | None = None,
+    network: Network | None = None,
+    init_image: Image.Image | None = None,
+) -> Result:
+    """Paint `content` in the style of `styles`; returns the engine's Result (image on the CPU)."""
+    if not styles:
+        raise SettingsError("at least one style image is needed")
+    if config.style_blend is not None and len(config.style_blend) != len(styles):
+        raise SettingsError(f"--style-blend has {len(config.style_blend)} weights for {len(styles)} style images")
+    net = network or load_network(config)
+    torch.manual_seed(config.seed)
+    content_t = to_tensor(resize_long_side(content, config.size)).to(net.device)
+    style_size = config.style_size or config.size
+    style_ts = [to_tensor(resize_long_side(s, style_size)).to(net.device) for s in styles]
+    targets = compute_targets(net.extractor, net.choice, content_t, style_ts, config.style_blend)
+    objective = Objective(net.extractor, net.choice, targets, config.content_weight, config.style_weight,
+                          config.tv_weight)  # fmt: skip
+    init = initial_image(config, content_t, styles[0], init_image).to(net.device)
+    result = optimize(objective, init, config, on_step)
+    return Result(**{**result.__dict__, "image": result.image.cpu()})
+
+
+def initial_image(
+    config: Config, content: torch.Tensor, style: Image.Image, init_image: Image.Image | None
+) -> torch.Tensor:
+    """The starting image at the content's size: content, smoothed noise, the style, or a file."""
+    height, width = content.shape[-2:]
+    if config.init == "content":
+        return content.clone()
+    if config.init == "noise":
+        return smoothed_noise(height, width, config.seed)
+    if config.init == "style":
+        return to_tensor(resize_exact(style, height, width))
+    if init_image is None:
+        raise SettingsError(f"--init {config.init!r}: not one of {', '.join(INIT_KINDS)} and no image given")
+    return to_tensor(resize_exact(init_image, height, width))
+
+
+def stylize_file(
+    content: Path,
+    styles: Sequence[Path],
+    output: Path,
+    config: Config,
+    on_step: OnStep | None = None,
+    network: Network | None = None,
+) -> Result:
+    """Read the inputs, run, and write `output` atomically with the run's parameters embedded."""
+    check_output_path(output)
+    content_image = load_image(content)
+    style_images = [load_image(p) for p in styles]
+    init_image = None if config.init in INIT_KINDS else load_image(Path(config.init))
+    result = transfer(content_image, style_images, config, on_step, network, init_image)
+    save_image(result.image, output, run_metadata(content, styles, config, result))
+    return result
+
+
+def run_metadata(content: Path, styles: Sequence[Path], config: Config, result: Result) -> dict[str, Any]:
+    """What a PNG result carries so that it can be reproduced."""
+    return {
+        "version": __version__,
+        "content": str(content),
+        "styles": [str(s) for s in styles],
+        "config": config.to_dict(),
+        "iterations_done": result.iterations,
+        "final_loss": {"total": result.loss, "content": result.content, "style": result.style, "tv": result.tv},
+    }
+
+
+def result_image(result: Result) -> Image.Image:
+    return to_pil(result.image)

@@ -1,0 +1,76 @@
+"""Shared fixtures: small generated images and small random-weight networks (no downloads)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from stylize.features import build_network
+from stylize.layers import layer_names
+
+SHARED_IMAGES = Path(__file__).resolve().parents[2] / "shared" / "images"
+TINY_LAYERS = ["--content-layers", "relu2_1", "--style-layers", "relu1_1,relu2_1"]
+
+
+def random_state(model: str, depth: int, seed: int = 0) -> dict[str, torch.Tensor]:
+    """A torchvision-format state dict (`features.N.*`) for the first `depth` modules, He-initialised."""
+    generator = torch.Generator().manual_seed(seed)
+    state: dict[str, torch.Tensor] = {}
+    for key, meta in build_network(model, depth).state_dict().items():
+        if key.endswith("weight") and meta.dim() == 4:
+            fan_in = meta.shape[1] * 9
+            value = torch.randn(meta.shape, generator=generator) * (2.0 / fan_in) ** 0.5
+        elif key.endswith("running_var") or (key.endswith("weight") and meta.dim() == 1):
+            value = torch.ones(meta.shape)
+        elif key.endswith("num_batches_tracked"):
+            value = torch.zeros((), dtype=torch.long)
+        else:
+            value = torch.zeros(meta.shape)
+        state[f"features.{key}"] = value
+    return state
+
+
+@pytest.fixture(scope="session")
+def weights_file(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str, str], Path]:
+    """weights_file(model, deepest_layer) -> a random torchvision-format file covering that layer."""
+    made: dict[tuple[str, str], Path] = {}
+
+    def make(model: str = "vgg19", deepest: str = "relu2_1") -> Path:
+        if (model, deepest) not in made:
+            path = tmp_path_factory.mktemp("weights") / f"{model}-{deepest}.pth"
+            torch.save(random_state(model, layer_names(model).index(deepest) + 1), path)
+            made[(model, deepest)] = path
+        return made[(model, deepest)]
+
+    return make
+
+
+def pattern_image(width: int, height: int, seed: int) -> Image.Image:
+    """A smooth coloured image with some structure (gradients plus blobs)."""
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:height, 0:width].astype(np.float32)
+    channels = [np.sin(x / rng.uniform(3, 9) + rng.uniform(0, 6)) * np.cos(y / rng.uniform(3, 9)) for _ in range(3)]
+    array = (np.stack(channels, -1) * 0.5 + 0.5) * 255
+    return Image.fromarray(array.astype(np.uint8), "RGB")
+
+
+@pytest.fixture
+def images(tmp_path: Path) -> dict[str, Path]:
+    """content.png (48x36), style.png and style2.png (40x40) in tmp_path."""
+    paths = {"content": tmp_path / "content.png", "style": tmp_path / "style.png", "style2": tmp_path / "style2.png"}
+    pattern_image(48, 36, 1).save(paths["content"])
+    pattern_image(40, 40, 2).save(paths["style"])
+    pattern_image(40, 40, 3).save(paths["style2"])
+    return paths
+
+
+@pytest.fixture
+def shared_images() -> Path:
+    if not SHARED_IMAGES.is_dir():
+        pytest.skip("../shared/images is not present")
+    return SHARED_IMAGES

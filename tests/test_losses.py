@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+import torch
+
+from stylize.layers import LayerWeight
+from stylize.losses import content_loss, gram, relative_mse, style_loss, total_variation
+
+
+def test_gram_is_normalised_channel_dot_products() -> None:
+    features = torch.arange(2 * 3 * 4 * 5, dtype=torch.float32).reshape(2, 3, 4, 5)
+    g = gram(features)
+    assert g.shape == (2, 3, 3)
+    flat = features[1].reshape(3, 20)
+    assert torch.allclose(g[1, 0, 2], (flat[0] * flat[2]).sum() / 60)
+    assert torch.allclose(g, g.transpose(1, 2))
+
+
+def test_gram_does_not_grow_with_image_size() -> None:
+    tile = torch.rand(1, 8, 6, 6)
+    big = tile.repeat(1, 1, 4, 4)  # the same texture on 16x the area
+    assert torch.allclose(gram(tile), gram(big), rtol=1e-5)
+
+
+def test_relative_mse_is_scale_free() -> None:
+    target = torch.rand(1, 4, 5, 5)
+    value = target + 0.1 * torch.randn_like(target)
+    assert torch.allclose(relative_mse(value, target), relative_mse(value * 1000, target * 1000), rtol=1e-4)
+    assert torch.isclose(relative_mse(torch.zeros_like(target), target), torch.tensor(1.0), rtol=1e-5)
+    assert relative_mse(target, target).item() == 0.0
+
+
+def test_style_and_content_losses_are_zero_at_their_targets_and_weighted() -> None:
+    feats = {"a": torch.rand(1, 4, 6, 6), "b": torch.rand(1, 8, 3, 3)}
+    grams = {k: gram(v) for k, v in feats.items()}
+    layers = (LayerWeight("a", 1.0), LayerWeight("b", 3.0))
+    assert style_loss(feats, grams, layers).item() == 0.0
+    assert content_loss(feats, feats, layers).item() == 0.0
+    zero = {k: torch.zeros_like(v) for k, v in feats.items()}
+    # relative error of an all-zero image is 1 on every layer, so the weighted mean is 1
+    assert torch.isclose(content_loss(zero, feats, layers), torch.tensor(1.0), rtol=1e-5)
+    only_b_wrong = {"a": feats["a"], "b": torch.zeros_like(feats["b"])}
+    assert torch.isclose(style_loss(only_b_wrong, grams, layers), torch.tensor(0.75), rtol=1e-4)
+
+
+def test_total_variation_is_zero_for_flat_and_positive_for_noise() -> None:
+    assert total_variation(torch.full((1, 3, 8, 8), 0.3)).item() == 0.0
+    assert total_variation(torch.rand(1, 3, 8, 8)).item() > 0.05
