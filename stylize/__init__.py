@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-__all__ = ["Config", "StylizeError", "Result", "Step", "transfer", "stylize_file", "load_network", "__version__"]
+__all__ = ["Config", "Result", "Step", "StylizeError", "__version__", "load_network", "stylize_file", "transfer"]
 
 if TYPE_CHECKING:
     from .config import Config

@@ -27,7 +27,7 @@ class Config:
     style_layers: tuple[LayerWeight, ...] | None = None  # overrides the preset's style layers
     # objective
     content_weight: float = 1.0  # weight of the content term (relative feature error)
-    style_weight: float = 10.0  # weight of the style term (relative Gram error)
+    style_weight: float = 5.0  # weight of the style term (relative Gram error)
     tv_weight: float = 0.0  # weight of total variation (smoothness); 0 turns it off
     style_blend: tuple[float, ...] | None = None  # one weight per style image; default equal
     # optimisation

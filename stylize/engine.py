@@ -81,7 +81,7 @@ class _Evaluator:
         terms = self.objective(self.image)
         if not torch.isfinite(terms.total):
             raise NonFiniteLoss(f"loss became {terms.total.item()}")
-        (terms.total * self.scale).backward()
+        (terms.total * self.scale).backward()  # type: ignore[no-untyped-call]
         assert self.image.grad is not None
         if not torch.isfinite(self.image.grad).all():
             raise NonFiniteLoss("gradient became non-finite")
@@ -125,7 +125,7 @@ def _lbfgs(evaluator: _Evaluator, config: Config, on_step: OnStep | None) -> tup
     while done < config.iterations:
         before = image.detach().clone()
         try:
-            optimizer.step(evaluator)
+            optimizer.step(evaluator)  # type: ignore[no-untyped-call]
         except NonFiniteLoss as err:
             recoveries += 1
             _recover(evaluator, err, recoveries)

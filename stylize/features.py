@@ -22,6 +22,9 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 class InputNormalization(nn.Module):
     """RGB in [0, 1] -> what the weights were trained on."""
 
+    scale: torch.Tensor
+    shift: torch.Tensor
+
     def __init__(self, input_style: str) -> None:
         super().__init__()
         self.caffe = input_style == "caffe"
@@ -92,9 +95,7 @@ class FeatureExtractor(nn.Module):
         self.normalize = InputNormalization(weights.input_style)
         self.net = load_network(model, depth, weights)
         self._captured: dict[str, torch.Tensor] = {}
-        self._handles = [
-            self.net[names.index(name)].register_forward_hook(self._capture(name)) for name in self.layers
-        ]
+        self._handles = [self.net[names.index(name)].register_forward_hook(self._capture(name)) for name in self.layers]
 
     def _capture(self, name: str):  # type: ignore[no-untyped-def]
         def hook(module: nn.Module, inputs: object, output: torch.Tensor) -> None:

@@ -51,7 +51,9 @@ def style_loss(
     features: Mapping[str, torch.Tensor], target_grams: Mapping[str, torch.Tensor], layers: tuple[LayerWeight, ...]
 ) -> torch.Tensor:
     """Style error: relative MSE of Gram matrices, weighted mean over layers."""
-    return weighted_mean({lw.name: relative_mse(gram(features[lw.name]), target_grams[lw.name]) for lw in layers}, layers)
+    return weighted_mean(
+        {lw.name: relative_mse(gram(features[lw.name]), target_grams[lw.name]) for lw in layers}, layers
+    )
 
 
 def total_variation(image: torch.Tensor) -> torch.Tensor:

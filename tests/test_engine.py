@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -42,7 +43,7 @@ def test_lbfgs_runs_every_iteration_and_lowers_the_loss(setup: tuple[Objective, 
     assert [s.iteration for s in steps] == list(range(1, config.iterations + 1))
     assert result.iterations == config.iterations and result.note is None
     assert result.loss < 0.5 * start
-    assert all(b.loss <= a.loss + 1e-6 for a, b in zip(steps, steps[1:], strict=False)), "line search must descend"
+    assert all(b.loss <= a.loss + 1e-6 for a, b in itertools.pairwise(steps)), "line search must descend"
     assert result.evaluations >= config.iterations
     assert result.image.min() >= 0 and result.image.max() <= 1
     assert not torch.equal(result.image, content)

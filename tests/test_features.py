@@ -2,13 +2,12 @@ from __future__ import annotations
 
 import pytest
 import torch
+from conftest import random_state
 
 from stylize.errors import WeightsError
 from stylize.features import CAFFE_MEAN_BGR, FeatureExtractor, InputNormalization, load_network
 from stylize.layers import layer_names
 from stylize.weights import NetworkWeights
-
-from conftest import random_state
 
 
 def _weights(model: str, depth: int, style: str = "torchvision") -> NetworkWeights:
@@ -64,7 +63,9 @@ def test_caffe_normalisation_is_bgr_0_255_minus_mean() -> None:
     image = torch.zeros(1, 3, 2, 2)
     image[:, 0] = 1.0  # pure red
     out = norm(image)
-    assert torch.allclose(out[0, :, 0, 0], torch.tensor([-CAFFE_MEAN_BGR[0], -CAFFE_MEAN_BGR[1], 255 - CAFFE_MEAN_BGR[2]]))
+    assert torch.allclose(
+        out[0, :, 0, 0], torch.tensor([-CAFFE_MEAN_BGR[0], -CAFFE_MEAN_BGR[1], 255 - CAFFE_MEAN_BGR[2]])
+    )
 
 
 def test_torchvision_normalisation_uses_imagenet_statistics() -> None:

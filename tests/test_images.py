@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from conftest import pattern_image
 from PIL import Image
 
 from stylize.errors import ImageError
@@ -18,8 +19,6 @@ from stylize.images import (
     to_pil,
     to_tensor,
 )
-
-from conftest import pattern_image
 
 
 def test_exif_orientation_is_applied(tmp_path: Path) -> None:

@@ -6,16 +6,15 @@ import pickle
 import shutil
 import urllib.error
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 import torch
+from conftest import random_state
 
 from stylize import weights
 from stylize.errors import WeightsError
 from stylize.weights import load_weights, read_bundled_vgg19, read_torchvision_file
-
-from conftest import random_state
 
 
 def test_bundled_vgg19_is_dequantized_into_our_layout() -> None:
@@ -95,7 +94,7 @@ def test_vgg16_without_network_or_cache_names_the_way_out(monkeypatch: pytest.Mo
 
 
 class FakeResponse(io.BytesIO):
-    headers = {"Content-Length": "0"}
+    headers: ClassVar[dict[str, str]] = {"Content-Length": "0"}
 
     def __enter__(self) -> FakeResponse:
         return self

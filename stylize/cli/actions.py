@@ -1,0 +1,111 @@
+"""What the command does once its flags are parsed: list layers, inspect a result, run one image.
+
+Owns the progress bars (tqdm); the engine reports through callbacks and never prints.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from ..config import Config
+from ..layers import layer_names
+
+if TYPE_CHECKING:  # the engine imports torch; keep --list-layers and errors fast
+    from ..engine import Step
+
+
+def print_layers(model: str) -> None:
+    click.echo(f"Layers of {model} (for --content-layers / --style-layers):")
+    click.echo(" ".join(layer_names(model)))
+
+
+def inspect_result(path: Path) -> None:
+    from ..images import read_metadata
+
+    click.echo(json.dumps(read_metadata(path), indent=2, sort_keys=True))
+
+
+def run_one(content: Path, styles: list[Path], output: Path, config: Config, quiet: bool) -> None:
+    """One image: load the network (with a download bar if needed), optimise with a bar, save."""
+    from ..images import check_output_path
+    from ..pipeline import load_network, stylize_file
+
+    check_output_path(output)
+    started = time.monotonic()
+    network = load_network(config, on_download=None if quiet else _download_bar())
+    progress = _Progress(output, config, quiet)
+    try:
+        result = stylize_file(content, styles, output, config, progress.on_step, network)
+    except KeyboardInterrupt:
+        progress.close()
+        progress.save_unfinished()
+        raise
+    finally:
+        progress.close()
+    if not quiet:
+        height, width = result.image.shape[-2:]
+        note = f"; {result.note}" if result.note else ""
+        click.echo(f"wrote {output} ({width}x{height}, {result.iterations} iterations, "
+                   f"{time.monotonic() - started:.0f}s{note})", err=True)  # fmt: skip
+
+
+class _Progress:
+    """The per-run bar (opened at the first step, so input errors print alone) and --save-every."""
+
+    def __init__(self, output: Path, config: Config, quiet: bool) -> None:
+        self.output, self.config, self.quiet = output, config, quiet
+        self.bar: Any = None
+        self.latest: Step | None = None
+
+    def on_step(self, step: Step) -> None:
+        from tqdm import tqdm
+
+        from ..images import save_image
+
+        if self.bar is None:
+            self.bar = tqdm(total=step.iterations, unit="it", disable=self.quiet, dynamic_ncols=True, file=sys.stderr)
+        self.bar.update(step.iteration - self.bar.n)
+        self.bar.set_postfix(loss=f"{step.loss:.4g}", content=f"{step.content:.3f}", style=f"{step.style:.4f}",
+                             refresh=False)  # fmt: skip
+        self.latest = step
+        every = self.config.save_every
+        if every and step.iteration % every == 0:
+            output = self.output
+            save_image(step.image, output.with_name(f"{output.stem}.{step.iteration:04d}{output.suffix}"))
+
+    def save_unfinished(self) -> None:
+        """On Ctrl-C: keep what the run had made so far, clearly marked."""
+        from ..images import save_image
+        from ..pipeline import unfinished_path
+
+        if self.latest is None:
+            return
+        unfinished = unfinished_path(self.output)
+        save_image(self.latest.image, unfinished, {"unfinished": True, "iterations_done": self.latest.iteration})
+        click.echo(f"stylize: interrupted; unfinished image saved to {unfinished}", err=True)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _download_bar() -> Callable[[int, int | None], None]:
+    from tqdm import tqdm
+
+    bars: list[Any] = []
+
+    def on_progress(done: int, total: int | None) -> None:
+        if not bars:
+            bars.append(tqdm(total=total, unit="B", unit_scale=True, desc="downloading weights", file=sys.stderr))
+        bars[0].update(done - bars[0].n)
+        if total is not None and done >= total:
+            bars[0].close()
+
+    return on_progress

@@ -1,0 +1,228 @@
+"""The `stylize` command: flags -> one Config; messages and exit codes.
+
+Together with `actions` (progress bars, files) the only code that prints or exits. Exit codes:
+0 done, 1 the run failed (unreadable input, missing weights, ...), 2 bad usage (unknown flag or
+layer, impossible value), 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from .. import __version__
+from ..config import OPTIMIZERS, Config
+from ..errors import SettingsError, StylizeError
+from ..layers import MODELS, LayerWeight, parse_layer_list
+
+D = Config()  # defaults live in Config only
+
+EPILOG = """\b
+Examples:
+  stylize photo.jpg starry.jpg -o out.png
+  stylize photo.jpg starry.jpg -o out.png --size 1024 --iterations 400
+  stylize photo.jpg a.jpg b.jpg --style-blend 0.7,0.3 -o blend.png
+  stylize photo.jpg starry.jpg -o out.png --style-weight 30        (more paint)
+  stylize photo.jpg starry.jpg -o out.png --style-layers relu1_1:0.5,relu2_1,relu3_1 (finer strokes)
+  stylize --list-layers --model vgg16
+  stylize --inspect out.png                                        (how it was made)
+"""
+
+
+def _floats(text: str | None, option: str) -> tuple[float, ...] | None:
+    if text is None:
+        return None
+    try:
+        return tuple(float(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise SettingsError(f"{option}: {text!r} is not a comma list of numbers", hint="e.g. 0.7,0.3") from None
+
+
+def _layers(text: str | None, option: str) -> tuple[LayerWeight, ...] | None:
+    return parse_layer_list(text, option) if text else None
+
+
+def build_config(options: dict[str, Any]) -> Config:
+    """Flags -> Config; raises SettingsError for anything impossible."""
+    return Config(
+        model=options["model"],
+        weights=options["weights"],
+        layers=options["layers"],
+        content_layers=_layers(options["content_layers"], "--content-layers"),
+        style_layers=_layers(options["style_layers"], "--style-layers"),
+        content_weight=options["content_weight"],
+        style_weight=options["style_weight"],
+        tv_weight=options["tv_weight"],
+        style_blend=_floats(options["style_blend"], "--style-blend"),
+        optimizer=options["optimizer"],
+        iterations=options["iterations"],
+        learning_rate=options["lr"],
+        init=options["init"],
+        size=options["size"],
+        style_size=options["style_size"],
+        seed=options["seed"],
+        device=options["device"],
+        save_every=options["save_every"],
+    )  # fmt: skip
+
+
+def _fail(err: BaseException, verbose: bool) -> NoReturn:
+    if verbose:
+        traceback.print_exc()
+    if isinstance(err, StylizeError):
+        click.echo(f"stylize: error: {err}", err=True)
+        sys.exit(err.exit_code)
+    click.echo(f"stylize: internal error: {type(err).__name__}: {err} (run with --verbose for details)", err=True)
+    sys.exit(1)
+
+
+@click.command(epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.argument("content", type=click.Path(path_type=Path), required=False)
+@click.argument("styles", type=click.Path(path_type=Path), nargs=-1)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    help="Result file; format from its extension (.png .jpg .webp .tif).",
+)
+@click.option(
+    "--model",
+    type=click.Choice(MODELS),
+    default=D.model,
+    show_default=True,
+    help="Network. vgg19 uses the bundled Caffe ImageNet weights (no download); vgg16/vgg16-bn use torchvision's.",
+)
+@click.option(
+    "--weights",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="A torchvision-format state dict file to use instead of the model's default weights.",
+)
+@click.option(
+    "--layers",
+    type=click.Choice(["paper", "lesson"]),
+    default=D.layers,
+    show_default=True,
+    help="Layer preset: paper = style relu1_1..relu5_1, content relu4_2; "
+    "lesson = the block ends (last ReLU before each pool), content the 4th.",
+)
+@click.option(
+    "--content-layers",
+    default=None,
+    help="Comma list overriding the preset's content layers, optional NAME:WEIGHT, "
+    "e.g. relu4_2 or relu3_2:0.5,relu4_2.",
+)
+@click.option(
+    "--style-layers",
+    default=None,
+    help="Comma list overriding the preset's style layers, e.g. relu1_1:0.5,relu2_1,relu3_1.",
+)
+@click.option(
+    "--content-weight",
+    type=float,
+    default=D.content_weight,
+    show_default=True,
+    help="Weight of the content error (keeps the photo's shapes).",
+)
+@click.option(
+    "--style-weight",
+    type=float,
+    default=D.style_weight,
+    show_default=True,
+    help="Weight of the style error (more paint). Same balance at every --size.",
+)
+@click.option(
+    "--tv-weight",
+    type=float,
+    default=D.tv_weight,
+    show_default=True,
+    help="Total-variation weight (smooths noise); try 1-10.",
+)
+@click.option(
+    "--style-blend", default=None, help="Weights of several STYLE images, comma list, e.g. 0.7,0.3.  [default: equal]"
+)
+@click.option(
+    "--optimizer",
+    type=click.Choice(OPTIMIZERS),
+    default=D.optimizer,
+    show_default=True,
+    help="L-BFGS (best pictures) or Adam (less memory).",
+)
+@click.option("--iterations", type=int, default=D.iterations, show_default=True, help="Optimiser iterations.")
+@click.option(
+    "--lr",
+    type=float,
+    default=D.learning_rate,
+    show_default=True,
+    help="Adam step size (pixels in 0..1); L-BFGS uses a line search.",
+)
+@click.option(
+    "--init",
+    default=D.init,
+    show_default=True,
+    help="Start image: content, noise (median-filtered), style, or an image path.",
+)
+@click.option("--size", type=int, default=D.size, show_default=True, help="Long side of the output in pixels.")
+@click.option(
+    "--style-size", type=int, default=None, help="Long side of the style images in pixels.  [default: --size]"
+)
+@click.option(
+    "--seed",
+    type=int,
+    default=D.seed,
+    show_default=True,
+    help="Random seed; same seed on the same device gives the same bytes.",
+)
+@click.option("--device", default=D.device, show_default=True, help="auto (GPU if present), cpu, cuda, cuda:N or mps.")
+@click.option(
+    "--save-every",
+    type=int,
+    default=D.save_every,
+    show_default=True,
+    help="Also save OUT.NNNN.ext every N iterations (0: never).",
+)
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar or messages; errors only.")
+@click.option("--verbose", is_flag=True, help="Show tracebacks on errors.")
+@click.option("--list-layers", is_flag=True, help="Print the --model's layer names and exit.")
+@click.option(
+    "--inspect",
+    "inspect_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Print the parameters embedded in a PNG result and exit.",
+)
+@click.version_option(__version__, prog_name="stylize")
+def main(content: Path | None, styles: tuple[Path, ...], output: Path | None, quiet: bool, verbose: bool,
+         list_layers: bool, inspect_path: Path | None, **options: Any) -> None:  # fmt: skip
+    """Paint the CONTENT photo in the style of one or more STYLE images (Gatys et al. 2015).
+
+    A pretrained VGG network is frozen; the pixels of the output are optimised (L-BFGS) so that
+    its deep features match the photo and its feature correlations (Gram matrices) match the
+    painting.
+    """
+    from .actions import inspect_result, print_layers, run_one
+
+    try:
+        if list_layers:
+            print_layers(options["model"])
+            return
+        if inspect_path is not None:
+            inspect_result(inspect_path)
+            return
+        if content is None or not styles:
+            raise click.UsageError("need a CONTENT image and at least one STYLE image")
+        if output is None:
+            raise click.UsageError("missing -o/--output: where to write the result")
+        config = build_config(options)
+        run_one(content, list(styles), output, config, quiet)
+    except click.ClickException:
+        raise
+    except KeyboardInterrupt:
+        click.echo("stylize: interrupted", err=True)
+        sys.exit(130)
+    except Exception as err:
+        _fail(err, verbose)

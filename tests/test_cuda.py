@@ -1,0 +1,44 @@
+"""The GPU path: runs only where CUDA exists."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import torch
+from PIL import Image
+
+from stylize.config import Config
+from stylize.devices import resolve_device
+from stylize.engine import Step
+from stylize.layers import parse_layer_list
+from stylize.pipeline import load_network, transfer
+
+pytestmark = pytest.mark.cuda
+needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA GPU here")
+
+
+@needs_cuda
+def test_auto_picks_cuda_and_everything_lives_there(
+    weights_file: Callable[[str, str], Path], images: dict[str, Path]
+) -> None:
+    assert resolve_device("auto").type == "cuda"
+    config = Config(weights=weights_file("vgg19", "relu2_1"), content_layers=parse_layer_list("relu2_1", "c"),
+                    style_layers=parse_layer_list("relu1_1,relu2_1", "s"), size=64, iterations=5)  # fmt: skip
+    network = load_network(config)
+    assert all(p.device.type == "cuda" for p in network.extractor.parameters())
+    steps: list[Step] = []
+    result = transfer(Image.open(images["content"]), [Image.open(images["style"])], config, steps.append, network)
+    assert steps and all(s.image.device.type == "cuda" for s in steps)
+    assert result.image.device.type == "cpu" and torch.isfinite(result.image).all()
+    assert result.iterations == 5
+
+
+def test_cuda_absent_is_a_usage_error() -> None:
+    if torch.cuda.is_available():
+        pytest.skip("CUDA is present here")
+    from stylize.errors import SettingsError
+
+    with pytest.raises(SettingsError, match="no CUDA"):
+        resolve_device("cuda")
