@@ -32,7 +32,7 @@ class Config:
     style_blend: tuple[float, ...] | None = None  # one weight per style image; default equal
     # optimisation
     optimizer: str = "lbfgs"  # lbfgs or adam
-    iterations: int = 300  # optimiser iterations
+    iterations: int = 200  # optimiser iterations
     learning_rate: float = 0.02  # Adam step size, pixels in 0..1 (L-BFGS uses a line search)
     init: str = "content"  # content, noise, style, or a path to an image
     # sizes and reproducibility

@@ -7,7 +7,7 @@ top. Nothing here prints.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -65,11 +65,30 @@ def transfer(
     init_image: Image.Image | None = None,
 ) -> Result:
     """Paint `content` in the style of `styles`; returns the engine's Result (image on the CPU)."""
-    if not styles:
-        raise SettingsError("at least one style image is needed")
-    if config.style_blend is not None and len(config.style_blend) != len(styles):
-        raise SettingsError(f"--style-blend has {len(config.style_blend)} weights for {len(styles)} style images")
+    check_style_count(len(styles), config)
     net = network or load_network(config)
+    try:
+        return _run(net, content, styles, config, on_step, init_image)
+    finally:
+        if network is None:  # we made it, so we remove its hooks
+            net.extractor.close()
+
+
+def check_style_count(count: int, config: Config) -> None:
+    if count == 0:
+        raise SettingsError("at least one style image is needed")
+    if config.style_blend is not None and len(config.style_blend) != count:
+        raise SettingsError(f"--style-blend has {len(config.style_blend)} weights for {count} style images")
+
+
+def _run(
+    net: Network,
+    content: Image.Image,
+    styles: Sequence[Image.Image],
+    config: Config,
+    on_step: OnStep | None,
+    init_image: Image.Image | None,
+) -> Result:
     torch.manual_seed(config.seed)
     content_t = to_tensor(resize_long_side(content, config.size)).to(net.device)
     style_size = config.style_size or config.size
@@ -79,7 +98,7 @@ def transfer(
                           config.tv_weight)  # fmt: skip
     init = initial_image(config, content_t, styles[0], init_image).to(net.device)
     result = optimize(objective, init, config, on_step)
-    return Result(**{**result.__dict__, "image": result.image.cpu()})
+    return replace(result, image=result.image.cpu())
 
 
 def initial_image(

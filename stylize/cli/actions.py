@@ -35,9 +35,10 @@ def inspect_result(path: Path) -> None:
 def run_one(content: Path, styles: list[Path], output: Path, config: Config, quiet: bool) -> None:
     """One image: load the network (with a download bar if needed), optimise with a bar, save."""
     from ..images import check_output_path
-    from ..pipeline import load_network, stylize_file
+    from ..pipeline import check_style_count, load_network, stylize_file
 
     check_output_path(output)
+    check_style_count(len(styles), config)
     started = time.monotonic()
     network = load_network(config, on_download=None if quiet else _download_bar())
     progress = _Progress(output, config, quiet)
@@ -49,6 +50,7 @@ def run_one(content: Path, styles: list[Path], output: Path, config: Config, qui
         raise
     finally:
         progress.close()
+        network.extractor.close()  # remove the forward hooks
     if not quiet:
         height, width = result.image.shape[-2:]
         note = f"; {result.note}" if result.note else ""
