@@ -74,3 +74,9 @@ def shared_images() -> Path:
     if not SHARED_IMAGES.is_dir():
         pytest.skip("../shared/images is not present")
     return SHARED_IMAGES
+
+
+def read_rgb(path: Path) -> Image.Image:
+    """Open, decode and close an image file (no ResourceWarning under strict pytest)."""
+    with Image.open(path) as image:
+        return image.convert("RGB")

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner, Result
-from conftest import TINY_LAYERS
+from conftest import TINY_LAYERS, read_rgb
 from PIL import Image
 
 from stylize.cli import main
@@ -171,7 +171,7 @@ def test_several_styles_blend(run: Run, tmp_path: Path) -> None:
     skewed = run("--style-blend", "1,0", styles=("style", "style2"), out="skewed.png")
     only_first = run(styles=("style",), out="first.png")
     assert equal.exit_code == skewed.exit_code == only_first.exit_code == 0
-    pixels = {n: np.asarray(Image.open(tmp_path / f"{n}.png")) for n in ("equal", "skewed", "first")}
+    pixels = {n: np.asarray(read_rgb(tmp_path / f"{n}.png")) for n in ("equal", "skewed", "first")}
     assert np.array_equal(pixels["skewed"], pixels["first"]), "a zero blend weight must drop that style"
     assert not np.array_equal(pixels["equal"], pixels["first"])
     wrong = run("--style-blend", "1,2,3", styles=("style", "style2"))
@@ -210,8 +210,8 @@ def test_tuning_flags_change_the_result(run: Run, flags: list[str], tmp_path: Pa
     assert run(out="base.png").exit_code == 0
     result = run(*flags, out="tuned.png")
     assert result.exit_code == 0, result.output
-    base = np.asarray(Image.open(tmp_path / "base.png"), dtype=np.int16)
-    tuned = np.asarray(Image.open(tmp_path / "tuned.png"), dtype=np.int16)
+    base = np.asarray(read_rgb(tmp_path / "base.png"), dtype=np.int16)
+    tuned = np.asarray(read_rgb(tmp_path / "tuned.png"), dtype=np.int16)
     assert np.abs(base - tuned).max() > 0, flags
 
 

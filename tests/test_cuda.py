@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from PIL import Image
+from conftest import read_rgb
 
 from stylize.config import Config
 from stylize.devices import resolve_device
@@ -29,7 +29,7 @@ def test_auto_picks_cuda_and_everything_lives_there(
     network = load_network(config)
     assert all(p.device.type == "cuda" for p in network.extractor.parameters())
     steps: list[Step] = []
-    result = transfer(Image.open(images["content"]), [Image.open(images["style"])], config, steps.append, network)
+    result = transfer(read_rgb(images["content"]), [read_rgb(images["style"])], config, steps.append, network)
     assert steps and all(s.image.device.type == "cuda" for s in steps)
     assert result.image.device.type == "cpu" and torch.isfinite(result.image).all()
     assert result.iterations == 5
