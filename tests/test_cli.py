@@ -201,6 +201,7 @@ def test_init_path_that_does_not_exist(run: Run) -> None:
     [
         ["--optimizer", "adam", "--lr", "0.05"],
         ["--tv-weight", "5"],
+        ["--style-weight", "50"],
         ["--content-weight", "0.5"],
         ["--style-size", "32"],
         ["--layers", "lesson", "--content-layers", "relu2_1", "--style-layers", "relu1_2,relu2_1"],
@@ -222,7 +223,9 @@ def test_quiet_prints_nothing_on_success(run: Run) -> None:
 
 def test_progress_bar_shows_iterations_and_losses(run: Run) -> None:
     result = run()
-    assert "3/3" in result.stderr and "style=" in result.stderr
+    assert "3/3" in result.stderr and "style=" in result.stderr and "content=" in result.stderr
+    assert "tv=" not in result.stderr
+    assert "tv=" in run("--tv-weight", "1").stderr
 
 
 def test_verbose_shows_the_traceback(run: Run, images: dict[str, Path]) -> None:

@@ -18,10 +18,11 @@ def _weights(model: str, depth: int, style: str = "torchvision") -> NetworkWeigh
 def test_hooks_capture_the_named_layers() -> None:
     names = layer_names("vgg19")
     weights = _weights("vgg19", names.index("relu3_1") + 1)
-    extractor = FeatureExtractor("vgg19", weights, ["conv1_2", "relu2_1", "relu3_1"])
+    extractor = FeatureExtractor("vgg19", weights, ["conv1_2", "pool2", "relu2_1", "relu3_1"])
     image = torch.rand(1, 3, 32, 24)
     captured = extractor(image)
-    assert set(captured) == {"conv1_2", "relu2_1", "relu3_1"}
+    assert set(captured) == {"conv1_2", "pool2", "relu2_1", "relu3_1"}
+    assert captured["pool2"].shape == (1, 128, 8, 6)
     # recompute by hand, module by module
     x = extractor.normalize(image)
     manual = {}

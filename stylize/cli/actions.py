@@ -74,8 +74,10 @@ class _Progress:
         if self.bar is None:
             self.bar = tqdm(total=step.iterations, unit="it", disable=self.quiet, dynamic_ncols=True, file=sys.stderr)
         self.bar.update(step.iteration - self.bar.n)
-        self.bar.set_postfix(loss=f"{step.loss:.4g}", content=f"{step.content:.3f}", style=f"{step.style:.4f}",
-                             refresh=False)  # fmt: skip
+        terms = {"loss": f"{step.loss:.4g}", "content": f"{step.content:.3f}", "style": f"{step.style:.4f}"}
+        if self.config.tv_weight > 0:
+            terms["tv"] = f"{step.tv:.2e}"
+        self.bar.set_postfix(terms, refresh=False)
         self.latest = step
         every = self.config.save_every
         if every and step.iteration % every == 0:
