@@ -20,7 +20,7 @@ from .devices import resolve_device
 from .engine import OnStep, Result, optimize
 from .errors import OptimizationError, SettingsError
 from .features import FeatureExtractor
-from .images import check_output_path, load_image, resize_exact, resize_long_side, save_image, to_pil, to_tensor
+from .images import check_output_path, load_image, resize_exact, resize_long_side, save_image, to_tensor
 from .inits import smoothed_noise
 from .layers import LayerChoice, preset, validate
 from .objective import Objective, compute_targets
@@ -157,7 +157,3 @@ def run_metadata(content: Path, styles: Sequence[Path], config: Config, result: 
         "iterations_done": result.iterations,
         "final_loss": {"total": result.loss, "content": result.content, "style": result.style, "tv": result.tv},
     }
-
-
-def result_image(result: Result) -> Image.Image:
-    return to_pil(result.image)
