@@ -87,8 +87,9 @@ class _Evaluator:
             raise NonFiniteLoss("gradient became non-finite")
         self.evaluations += 1
         self.last, self.last_pixels = terms, self.image.detach().clone()
-        if terms.total.item() < self.best_loss:
-            self.best_loss = terms.total.item()
+        value = terms.total.item()
+        if value < self.best_loss:
+            self.best_loss = value
             self.best_image.copy_(self.image.detach())
         return terms.total.detach() * self.scale
 
