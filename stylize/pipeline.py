@@ -134,17 +134,18 @@ def stylize_file(
         result = transfer(content_image, style_images, config, on_step, network, init_image)
     except OptimizationError as err:
         if isinstance(err.image, torch.Tensor):  # keep the last good image, clearly marked
-            kept = unfinished_path(output)
-            save_image(err.image, kept, {"unfinished": True, "error": err.message})
+            kept = save_unfinished(err.image, output, {"error": err.message})
             err.message += f"; the last good image is in {kept}"
         raise
     save_image(result.image, output, run_metadata(content, styles, config, result))
     return result
 
 
-def unfinished_path(output: Path) -> Path:
-    """Where an interrupted or failed run keeps its last image: OUT.unfinished.EXT."""
-    return output.with_name(f"{output.stem}.unfinished{output.suffix}")
+def save_unfinished(image: torch.Tensor, output: Path, details: dict[str, Any]) -> Path:
+    """Keep the image of an interrupted or failed run as OUT.unfinished.EXT, marked in its metadata."""
+    kept = output.with_name(f"{output.stem}.unfinished{output.suffix}")
+    save_image(image, kept, {"unfinished": True, **details})
+    return kept
 
 
 def run_metadata(content: Path, styles: Sequence[Path], config: Config, result: Result) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
+from tqdm import tqdm
 
 from ..config import Config
 from ..layers import layer_names
@@ -45,7 +46,6 @@ def run_one(content: Path, styles: list[Path], output: Path, config: Config, qui
     try:
         result = stylize_file(content, styles, output, config, progress.on_step, network)
     except KeyboardInterrupt:
-        progress.close()
         progress.save_unfinished()
         raise
     finally:
@@ -67,10 +67,6 @@ class _Progress:
         self.latest: Step | None = None
 
     def on_step(self, step: Step) -> None:
-        from tqdm import tqdm
-
-        from ..images import save_image
-
         if self.bar is None:
             self.bar = tqdm(total=step.iterations, unit="it", disable=self.quiet, dynamic_ncols=True, file=sys.stderr)
         self.bar.update(step.iteration - self.bar.n)
@@ -81,28 +77,28 @@ class _Progress:
         self.latest = step
         every = self.config.save_every
         if every and step.iteration % every == 0:
+            from ..images import save_image
+
             output = self.output
             save_image(step.image, output.with_name(f"{output.stem}.{step.iteration:04d}{output.suffix}"))
 
     def save_unfinished(self) -> None:
-        """On Ctrl-C: keep what the run had made so far, clearly marked."""
-        from ..images import save_image
-        from ..pipeline import unfinished_path
+        """On Ctrl-C: close the bar and keep what the run had made so far, clearly marked."""
+        from ..pipeline import save_unfinished
 
+        self.close()
         if self.latest is None:
             return
-        unfinished = unfinished_path(self.output)
-        save_image(self.latest.image, unfinished, {"unfinished": True, "iterations_done": self.latest.iteration})
-        click.echo(f"stylize: interrupted; unfinished image saved to {unfinished}", err=True)
+        kept = save_unfinished(self.latest.image, self.output, {"iterations_done": self.latest.iteration})
+        click.echo(f"stylize: interrupted; unfinished image saved to {kept}", err=True)
 
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
+            self.bar = None
 
 
 def _download_bar() -> Callable[[int, int | None], None]:
-    from tqdm import tqdm
-
     bars: list[Any] = []
 
     def on_progress(done: int, total: int | None) -> None:
