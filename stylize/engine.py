@@ -35,6 +35,8 @@ class Step:
     style: float  # unweighted style error
     tv: float  # unweighted total variation
     image: torch.Tensor  # (1, 3, H, W) current image; read-only, clone to keep
+    stage: int = 1  # which size of a coarse-to-fine run (1-based); iteration counts restart per stage
+    stages: int = 1  # how many sizes the run has
 
 
 @dataclass(frozen=True)

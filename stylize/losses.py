@@ -61,3 +61,8 @@ def total_variation(image: torch.Tensor) -> torch.Tensor:
     dx = image[..., :, 1:] - image[..., :, :-1]
     dy = image[..., 1:, :] - image[..., :-1, :]
     return dx.pow(2).mean() + dy.pow(2).mean()
+
+
+def out_of_range(image: torch.Tensor) -> torch.Tensor:
+    """Mean squared distance of the pixels from [0, 1], (N, 3, H, W) -> scalar; 0 inside."""
+    return ((-image).clamp(min=0).pow(2) + (image - 1).clamp(min=0).pow(2)).mean()

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+import torch.nn.functional as F
 from PIL import Image
 
 from . import __version__
@@ -24,6 +25,8 @@ from .images import check_output_path, load_image, resize_exact, resize_long_sid
 from .inits import smoothed_noise
 from .layers import LayerChoice, preset, validate
 from .objective import Objective, compute_targets
+from .precision import resolve_precision
+from .scales import plan_stages
 from .weights import Progress, load_weights
 
 INIT_KINDS = ("content", "noise", "style")
@@ -89,16 +92,42 @@ def _run(
     on_step: OnStep | None,
     init_image: Image.Image | None,
 ) -> Result:
+    """Coarse to fine: each stage starts from the last one's result, upsampled."""
     torch.manual_seed(config.seed)
-    content_t = to_tensor(resize_long_side(content, config.size)).to(net.device)
-    style_size = config.style_size or config.size
-    style_ts = [to_tensor(resize_long_side(s, style_size)).to(net.device) for s in styles]
-    targets = compute_targets(net.extractor, net.choice, content_t, style_ts, config.style_blend)
-    objective = Objective(net.extractor, net.choice, targets, config.content_weight, config.style_weight,
-                          config.tv_weight)  # fmt: skip
-    init = initial_image(config, content_t, styles[0], init_image).to(net.device)
-    result = optimize(objective, init, config, on_step)
-    return replace(result, image=result.image.cpu())
+    dtype = resolve_precision(config.precision, net.device)
+    stages = plan_stages(config.size, config.scales, config.iterations)
+    image: torch.Tensor | None = None
+    results: list[Result] = []
+    for index, stage in enumerate(stages, 1):
+        content_t = to_tensor(resize_long_side(content, stage.size)).to(net.device)
+        style_size = round((config.style_size or config.size) * stage.size / config.size)
+        style_ts = [to_tensor(resize_long_side(s, style_size)).to(net.device) for s in styles]
+        targets = compute_targets(net.extractor, net.choice, content_t, style_ts, config.style_blend, dtype)
+        objective = Objective(net.extractor, net.choice, targets, config.content_weight, config.style_weight,
+                              config.tv_weight, config.range_weight, dtype)  # fmt: skip
+        if image is None:
+            init = initial_image(config, content_t, styles[0], init_image).to(net.device)
+        else:  # (1, 3, h, w) -> (1, 3, H, W)
+            init = F.interpolate(image, size=content_t.shape[-2:], mode="bicubic", align_corners=False).clamp(0, 1)
+        result = optimize(objective, init, replace(config, iterations=stage.iterations),
+                          _staged(on_step, index, len(stages)))  # fmt: skip
+        image = result.image
+        results.append(result)
+    return _combined(results)
+
+
+def _staged(on_step: OnStep | None, stage: int, stages: int) -> OnStep | None:
+    if on_step is None:
+        return None
+    return lambda step: on_step(replace(step, stage=stage, stages=stages))
+
+
+def _combined(results: list[Result]) -> Result:
+    """The last stage's result, with the work of all stages counted."""
+    last = results[-1]
+    notes = [r.note for r in results if r.note]
+    return replace(last, image=last.image.cpu(), iterations=sum(r.iterations for r in results),
+                   evaluations=sum(r.evaluations for r in results), note="; ".join(notes) or None)  # fmt: skip
 
 
 def initial_image(

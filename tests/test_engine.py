@@ -100,3 +100,27 @@ def test_a_flat_objective_ends_with_a_reason_instead_of_looping(setup: tuple[Obj
     assert result.iterations == 0
     assert result.note is not None and "converged" in result.note
     assert torch.equal(result.image, content)
+
+
+def test_the_range_penalty_keeps_the_optimised_pixels_in_range(setup: tuple[Objective, torch.Tensor, Config]) -> None:
+    """Without it L-BFGS parks pixels outside [0, 1]; the saved image would then differ from the optimised one."""
+    objective, content, config = setup
+    config = replace(config, iterations=30)
+    outside = {}
+    for weight in (0.0, 1e4):  # this random network's gradients are far larger than VGG's: a large weight
+        penalised = Objective(objective.extractor, objective.choice, objective.targets, 1.0, 50.0, 0.0, weight)
+        steps: list[Step] = []
+        optimize(penalised, content, config, steps.append)  # steps carry the unclipped image
+        image = steps[-1].image
+        outside[weight] = ((image < 0) | (image > 1)).float().mean().item()
+    assert outside[0.0] > 0.01, "the unpenalised run should leave the range (else this test proves nothing)"
+    assert outside[1e4] < outside[0.0] / 4
+
+
+def test_out_of_range_is_zero_inside_and_grows_outside() -> None:
+    from stylize.losses import out_of_range
+
+    inside = torch.rand(1, 3, 8, 8)
+    assert out_of_range(inside).item() == 0
+    assert out_of_range(inside + 1.5).item() > out_of_range(inside + 1.1).item() > 0
+    assert out_of_range(inside - 1.5).item() > 0

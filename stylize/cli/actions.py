@@ -17,6 +17,7 @@ from tqdm import tqdm
 
 from ..config import Config
 from ..layers import layer_names
+from ..scales import plan_stages
 
 if TYPE_CHECKING:  # the engine imports torch; keep --list-layers and errors fast
     from ..engine import Step
@@ -65,22 +66,29 @@ class _Progress:
         self.output, self.config, self.quiet = output, config, quiet
         self.bar: Any = None
         self.latest: Step | None = None
+        self.stages = plan_stages(config.size, config.scales, config.iterations)
+        self.done = 0  # iterations over all stages, the bar's position
 
     def on_step(self, step: Step) -> None:
         if self.bar is None:
-            self.bar = tqdm(total=step.iterations, unit="it", disable=self.quiet, dynamic_ncols=True, file=sys.stderr)
-        self.bar.update(step.iteration - self.bar.n)
+            total = sum(stage.iterations for stage in self.stages)
+            self.bar = tqdm(total=total, unit="it", disable=self.quiet, dynamic_ncols=True, file=sys.stderr)
+        self.done = sum(stage.iterations for stage in self.stages[: step.stage - 1]) + step.iteration
+        self.bar.update(self.done - self.bar.n)
+        if step.stages > 1:
+            height, width = step.image.shape[-2:]
+            self.bar.set_description(f"{width}x{height} ({step.stage}/{step.stages})", refresh=False)
         terms = {"loss": f"{step.loss:.4g}", "content": f"{step.content:.3f}", "style": f"{step.style:.4f}"}
         if self.config.tv_weight > 0:
             terms["tv"] = f"{step.tv:.2e}"
         self.bar.set_postfix(terms, refresh=False)
         self.latest = step
         every = self.config.save_every
-        if every and step.iteration % every == 0:
+        if every and self.done % every == 0:
             from ..images import save_image
 
             output = self.output
-            save_image(step.image, output.with_name(f"{output.stem}.{step.iteration:04d}{output.suffix}"))
+            save_image(step.image, output.with_name(f"{output.stem}.{self.done:04d}{output.suffix}"))
 
     def save_unfinished(self) -> None:
         """On Ctrl-C: close the bar and keep what the run had made so far, clearly marked."""
@@ -89,7 +97,7 @@ class _Progress:
         self.close()
         if self.latest is None:
             return
-        kept = save_unfinished(self.latest.image, self.output, {"iterations_done": self.latest.iteration})
+        kept = save_unfinished(self.latest.image, self.output, {"iterations_done": self.done})
         click.echo(f"stylize: interrupted; unfinished image saved to {kept}", err=True)
 
     def close(self) -> None:

@@ -15,7 +15,7 @@ from typing import Any, NoReturn
 import click
 
 from .. import __version__
-from ..config import OPTIMIZERS, Config
+from ..config import OPTIMIZERS, PRECISIONS, Config
 from ..errors import SettingsError, StylizeError
 from ..layers import MODELS, LayerWeight, parse_layer_list
 
@@ -60,6 +60,8 @@ def build_config(options: dict[str, Any]) -> Config:
         style_blend=_floats(options["style_blend"], "--style-blend"),
         optimizer=options["optimizer"],
         iterations=options["iterations"],
+        scales=options["scales"],
+        precision=options["precision"],
         learning_rate=options["lr"],
         init=options["init"],
         size=options["size"],
@@ -152,7 +154,29 @@ def _fail(err: BaseException, verbose: bool) -> NoReturn:
     show_default=True,
     help="L-BFGS (best pictures) or Adam (less memory).",
 )
-@click.option("--iterations", type=int, default=D.iterations, show_default=True, help="Optimiser iterations.")
+@click.option(
+    "--iterations",
+    type=int,
+    default=D.iterations,
+    show_default=True,
+    help="Optimiser iterations at the final size (each coarser size gets as many).",
+)
+@click.option(
+    "--scales",
+    type=int,
+    default=D.scales,
+    show_default=True,
+    help="Coarse to fine: optimise at this many sizes, each twice the last, ending at --size. "
+    "0: automatic (start at 512 px, so from --size 1024 up); 1: off, one size only.",
+)
+@click.option(
+    "--precision",
+    type=click.Choice(PRECISIONS),
+    default=D.precision,
+    show_default=True,
+    help="Precision of the network: auto = bf16 on GPUs and on CPUs with bf16 instructions, else fp32. "
+    "Losses and the image always stay fp32.",
+)
 @click.option(
     "--lr",
     type=float,

@@ -1,0 +1,63 @@
+"""Numeric precision of the network's forward and backward passes.
+
+Only the VGG convolutions run in reduced precision (under autocast): the Gram matrices, the
+losses, the image and the L-BFGS state stay in float32 (see `losses.gram` and
+`objective.Objective`). As the lesson warns, half-precision gradients of tiny losses round to
+zero; the engine multiplies the objective by the pixel count before back-propagating, which
+keeps per-pixel gradients O(1) (`engine._Evaluator`).
+
+`auto` picks what measured faster without a visible loss (benchmarks/speed.py, README "Speed"):
+bfloat16 on CUDA GPUs that support it and on CPUs with native bfloat16 instructions (1.75x per
+evaluation on an AVX-512-BF16 CPU, the same judged quality), float16 on older CUDA GPUs, and
+float32 elsewhere (Apple MPS, CPUs without bfloat16 units, where emulation is slower).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+import torch
+
+from .config import PRECISIONS
+from .errors import SettingsError
+
+_DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
+
+
+def resolve_precision(name: str, device: torch.device) -> torch.dtype:
+    """The dtype the network computes in for `name` on `device`."""
+    if name not in PRECISIONS:
+        raise SettingsError(f"unknown precision {name!r}", hint=f"choose one of {', '.join(PRECISIONS)}")
+    if name != "auto":
+        if device.type == "mps" and name != "fp32":
+            raise SettingsError(f"--precision {name} is not supported on MPS", hint="use --precision fp32 or auto")
+        return _DTYPES[name]
+    if device.type == "cuda":
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    if device.type == "cpu" and _cpu_has_native_bf16():
+        return torch.bfloat16
+    return torch.float32
+
+
+def _cpu_has_native_bf16() -> bool:
+    # oneDNN also "supports" bf16 on plain AVX-512 by emulation, which is slower than float32;
+    # only the native instructions (AVX512-BF16, AMX) pay.
+    try:
+        return bool(torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
+    except AttributeError:  # an older or non-x86 build
+        return False
+
+
+@contextlib.contextmanager
+def network_precision(device: torch.device, dtype: torch.dtype) -> Iterator[None]:
+    """Autocast the network to `dtype`; a no-op for float32."""
+    if dtype == torch.float32:
+        yield
+        return
+    with torch.autocast(device.type, dtype=dtype):
+        yield
+
+
+def precision_name(dtype: torch.dtype) -> str:
+    return next(name for name, d in _DTYPES.items() if d == dtype)
