@@ -42,8 +42,8 @@ class Step:
 @dataclass(frozen=True)
 class Result:
     image: torch.Tensor  # (1, 3, H, W) in [0, 1], the best image seen
-    iterations: int
-    evaluations: int
+    iterations: int  # done (over all sizes of a coarse-to-fine run)
+    evaluations: int  # objective evaluations, likewise
     loss: float
     content: float
     style: float

@@ -38,12 +38,14 @@ def test_help_lists_every_flag_with_its_default() -> None:
     text = result.output
     for flag in ["--output", "--model", "--weights", "--layers", "--content-layers", "--style-layers",
                  "--content-weight", "--style-weight", "--tv-weight", "--style-blend", "--optimizer",
-                 "--iterations", "--lr", "--init", "--size", "--style-size", "--seed", "--device",
-                 "--save-every", "--quiet", "--verbose", "--list-layers", "--inspect", "--version"]:  # fmt: skip
+                 "--iterations", "--scales", "--precision", "--lr", "--init", "--size", "--style-size", "--seed",
+                 "--device", "--save-every", "--quiet", "--verbose", "--list-layers", "--inspect",
+                 "--version"]:  # fmt: skip
         assert flag in text, flag
     defaults = Config()
     flat = " ".join(text.split())
-    for value in [defaults.iterations, defaults.size, defaults.style_weight, defaults.model, defaults.init]:
+    for value in [defaults.iterations, defaults.size, defaults.style_weight, defaults.model, defaults.init,
+                  defaults.scales, defaults.precision]:  # fmt: skip
         assert f"[default: {value}]" in flat, value
 
 
@@ -108,6 +110,8 @@ def test_missing_output_and_missing_style_are_usage_errors(images: dict[str, Pat
         (["--device", "cuda:7"], "cuda"),
         (["--style-blend", "a,b"], "--style-blend"),
         (["--content-layers", "relu2_1:x"], "not a number"),
+        (["--scales", "3"], "--scales 3 with --size 40"),
+        (["--precision", "fp8"], "--precision"),
     ],
 )
 def test_impossible_settings_exit_2(run: Run, flags: list[str], message: str) -> None:
@@ -214,6 +218,24 @@ def test_tuning_flags_change_the_result(run: Run, flags: list[str], tmp_path: Pa
     base = np.asarray(read_rgb(tmp_path / "base.png"), dtype=np.int16)
     tuned = np.asarray(read_rgb(tmp_path / "tuned.png"), dtype=np.int16)
     assert np.abs(base - tuned).max() > 0, flags
+
+
+def test_coarse_to_fine_shows_a_bar_per_size_and_records_the_settings(run: Run, tmp_path: Path) -> None:
+    result = run("--size", "64", "--scales", "2", "--precision", "bf16", "--save-every", "2")
+    assert result.exit_code == 0, result.output
+    assert "32x24 (1/2)" in result.stderr and "64x48 (2/2)" in result.stderr and "3/3" in result.stderr
+    config = read_metadata(tmp_path / "out.png")["config"]
+    assert (config["scales"], config["precision"]) == (2, "bf16")
+    assert read_metadata(tmp_path / "out.png")["iterations_done"] == 6
+    assert sorted(p.name for p in tmp_path.glob("out.*.png")) == ["out.0002.png", "out.0004.png", "out.0006.png"]
+
+
+def test_precision_changes_the_arithmetic(run: Run, tmp_path: Path) -> None:
+    for precision in ("fp32", "bf16"):
+        assert run("--precision", precision, out=f"{precision}.png").exit_code == 0
+    exact = np.asarray(read_rgb(tmp_path / "fp32.png"), dtype=np.int16)
+    reduced = np.asarray(read_rgb(tmp_path / "bf16.png"), dtype=np.int16)
+    assert 0 < np.abs(exact - reduced).mean() < 8, "bf16 must differ from fp32, but only a little"
 
 
 def test_quiet_prints_nothing_on_success(run: Run) -> None:

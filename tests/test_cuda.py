@@ -42,3 +42,18 @@ def test_cuda_absent_is_a_usage_error() -> None:
 
     with pytest.raises(SettingsError, match="no CUDA"):
         resolve_device("cuda")
+
+
+@needs_cuda
+@pytest.mark.parametrize("precision", ["bf16", "fp16"])
+def test_half_precision_on_the_gpu_descends_and_stays_finite(
+    weights_file: Callable[[str, str], Path], images: dict[str, Path], precision: str
+) -> None:
+    config = Config(weights=weights_file("vgg19", "relu2_1"), content_layers=parse_layer_list("relu2_1", "c"),
+                    style_layers=parse_layer_list("relu1_1,relu2_1", "s"), size=128, scales=2, iterations=10,
+                    precision=precision)  # fmt: skip
+    steps: list[Step] = []
+    result = transfer(read_rgb(images["content"]), [read_rgb(images["style"])], config, steps.append)
+    final = [s for s in steps if s.stage == 2]
+    assert final[-1].loss < final[0].loss and torch.isfinite(result.image).all()
+    assert result.note is None, result.note

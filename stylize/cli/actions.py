@@ -60,24 +60,26 @@ def run_one(content: Path, styles: list[Path], output: Path, config: Config, qui
 
 
 class _Progress:
-    """The per-run bar (opened at the first step, so input errors print alone) and --save-every."""
+    """One bar per size (opened at its first step, so input errors print alone) and --save-every."""
 
     def __init__(self, output: Path, config: Config, quiet: bool) -> None:
         self.output, self.config, self.quiet = output, config, quiet
         self.bar: Any = None
         self.latest: Step | None = None
         self.stages = plan_stages(config.size, config.scales, config.iterations)
-        self.done = 0  # iterations over all stages, the bar's position
+        self.done = 0  # iterations over all stages (for --save-every)
+        self.bar_stage = 0
 
     def on_step(self, step: Step) -> None:
-        if self.bar is None:
-            total = sum(stage.iterations for stage in self.stages)
-            self.bar = tqdm(total=total, unit="it", disable=self.quiet, dynamic_ncols=True, file=sys.stderr)
-        self.done = sum(stage.iterations for stage in self.stages[: step.stage - 1]) + step.iteration
-        self.bar.update(self.done - self.bar.n)
-        if step.stages > 1:
+        if self.bar is None or step.stage != self.bar_stage:  # one bar per size: each ETA holds for its size
+            self.close()
             height, width = step.image.shape[-2:]
-            self.bar.set_description(f"{width}x{height} ({step.stage}/{step.stages})", refresh=False)
+            label = f"{width}x{height} ({step.stage}/{step.stages})" if step.stages > 1 else None
+            self.bar = tqdm(total=step.iterations, desc=label, unit="it", disable=self.quiet, dynamic_ncols=True,
+                            file=sys.stderr)  # fmt: skip
+            self.bar_stage = step.stage
+        self.done = sum(stage.iterations for stage in self.stages[: step.stage - 1]) + step.iteration
+        self.bar.update(step.iteration - self.bar.n)
         terms = {"loss": f"{step.loss:.4g}", "content": f"{step.content:.3f}", "style": f"{step.style:.4f}"}
         if self.config.tv_weight > 0:
             terms["tv"] = f"{step.tv:.2e}"

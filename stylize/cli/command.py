@@ -24,7 +24,9 @@ D = Config()  # defaults live in Config only
 EPILOG = """\b
 Examples:
   stylize photo.jpg starry.jpg -o out.png
-  stylize photo.jpg starry.jpg -o out.png --size 1024 --iterations 400
+  stylize photo.jpg starry.jpg -o out.png --size 1024 --iterations 200
+  stylize photo.jpg starry.jpg -o big.png --size 2048              (coarse to fine: 512, 1024, 2048 px)
+  stylize photo.jpg starry.jpg -o out.png --precision fp32         (float32 everywhere)
   stylize photo.jpg a.jpg b.jpg --style-blend 0.7,0.3 -o blend.png
   stylize photo.jpg starry.jpg -o out.png --style-weight 30        (more paint)
   stylize photo.jpg starry.jpg -o out.png --style-layers relu1_1:0.5,relu2_1,relu3_1 (finer strokes)
