@@ -66,7 +66,8 @@ class _Progress:
         self.output, self.config, self.quiet = output, config, quiet
         self.bar: Any = None
         self.latest: Step | None = None
-        self.stages = plan_stages(config.size, config.scales, config.iterations)
+        stages = plan_stages(config.size, config.scales, config.iterations)
+        self.before = [sum(s.iterations for s in stages[:k]) for k in range(len(stages))]  # per stage
         self.done = 0  # iterations over all stages (for --save-every)
         self.bar_stage = 0
 
@@ -78,7 +79,7 @@ class _Progress:
             self.bar = tqdm(total=step.iterations, desc=label, unit="it", disable=self.quiet, dynamic_ncols=True,
                             file=sys.stderr)  # fmt: skip
             self.bar_stage = step.stage
-        self.done = sum(stage.iterations for stage in self.stages[: step.stage - 1]) + step.iteration
+        self.done = self.before[step.stage - 1] + step.iteration
         self.bar.update(step.iteration - self.bar.n)
         terms = {"loss": f"{step.loss:.4g}", "content": f"{step.content:.3f}", "style": f"{step.style:.4f}"}
         if self.config.tv_weight > 0:
