@@ -2,10 +2,13 @@
 
 The network is built only up to the deepest layer a loss needs, its weights are frozen, and its
 ReLUs are out-of-place so that an activation a hook captured is never overwritten. Hooks are
-registered on the named modules and removed by `close()`.
+registered on the named modules and removed by `close()`. What the hooks capture is kept per
+thread, so that worker threads may run the same extractor on different images at once.
 """
 
 from __future__ import annotations
+
+import threading
 
 import torch
 from torch import nn
@@ -94,19 +97,22 @@ class FeatureExtractor(nn.Module):
         depth = max(names.index(n) for n in self.layers) + 1  # cut after the deepest used layer
         self.normalize = InputNormalization(weights.input_style)
         self.net = load_network(model, depth, weights)
-        self._captured: dict[str, torch.Tensor] = {}
+        self._local = threading.local()  # .captured: this thread's activations of its current forward
         self._handles = [self.net[names.index(name)].register_forward_hook(self._capture(name)) for name in self.layers]
 
     def _capture(self, name: str):  # type: ignore[no-untyped-def]
         def hook(module: nn.Module, inputs: object, output: torch.Tensor) -> None:
-            self._captured[name] = output
+            captured = getattr(self._local, "captured", None)
+            if captured is not None:  # None: the network was called directly, not through forward()
+                captured[name] = output
 
         return hook
 
     def forward(self, image: torch.Tensor) -> dict[str, torch.Tensor]:  # (N, 3, H, W) -> {name: (N, C, h, w)}
-        self._captured = {}  # fresh every call: never hand out a previous forward's tensors
+        self._local.captured = {}  # fresh every call: never hand out a previous forward's tensors
         self.net(self.normalize(image))
-        captured, self._captured = self._captured, {}
+        captured: dict[str, torch.Tensor] = self._local.captured
+        self._local.captured = {}
         return captured
 
     def close(self) -> None:

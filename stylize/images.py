@@ -59,11 +59,16 @@ def _to_rgb(image: Image.Image) -> Image.Image:
     return image.convert("RGB")
 
 
+def long_side_size(size: tuple[int, int], long_side: int) -> tuple[int, int]:
+    """(width, height) scaled so that the longer side is `long_side` px, keeping the aspect ratio."""
+    width, height = size
+    scale = long_side / max(width, height)
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
 def resize_long_side(image: Image.Image, size: int) -> Image.Image:
     """Scale so that the longer side is `size` px, keeping the aspect ratio."""
-    width, height = image.size
-    scale = size / max(width, height)
-    new = (max(1, round(width * scale)), max(1, round(height * scale)))
+    new = long_side_size(image.size, size)
     return image if new == image.size else image.resize(new, Image.Resampling.LANCZOS)
 
 

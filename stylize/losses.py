@@ -10,6 +10,9 @@ Scaling (where we depart from Gatys et al. 2015 and the lesson, and why):
   errors are O(1) at every layer, for every network and at every image size, so one
   `--style-weight` keeps the same balance from 256 px to 1024 px.
 - Per-layer weights are a weighted mean, so adding a layer does not change the term's scale.
+
+Every term is computed per image: a batch of N images gives N independent errors, shape (N,),
+so that images optimised together never influence each other.
 """
 
 from __future__ import annotations
@@ -30,14 +33,24 @@ def gram(features: torch.Tensor) -> torch.Tensor:
     return torch.bmm(flat, flat.transpose(1, 2)) / (c * h * w)
 
 
+def _per_image_mean(x: torch.Tensor) -> torch.Tensor:
+    """(N, ...) -> (N,)"""
+    return x.reshape(x.shape[0], -1).mean(dim=1)
+
+
 def relative_mse(value: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """mean((value - target)^2) / mean(target^2): 0 when equal, 1 for a zero `value`."""
-    return (value.float() - target).pow(2).mean() / (target.pow(2).mean() + EPS)
+    """mean((value - target)^2) / mean(target^2) per image, (N, ...) -> (N,): 0 when equal, 1 for zero.
+
+    `target` has N rows too, or one row shared by every image.
+    """
+    target = target.expand_as(value)
+    return _per_image_mean((value.float() - target).pow(2)) / (_per_image_mean(target.pow(2)) + EPS)
 
 
 def weighted_mean(errors: Mapping[str, torch.Tensor], layers: tuple[LayerWeight, ...]) -> torch.Tensor:
+    """Per-layer errors (N,) -> their weighted mean (N,)."""
     total = sum(lw.weight for lw in layers) or 1.0
-    return torch.stack([errors[lw.name] * (lw.weight / total) for lw in layers]).sum()
+    return torch.stack([errors[lw.name] * (lw.weight / total) for lw in layers]).sum(dim=0)
 
 
 def content_loss(
@@ -57,12 +70,12 @@ def style_loss(
 
 
 def total_variation(image: torch.Tensor) -> torch.Tensor:
-    """Mean squared difference of neighbouring pixels, (N, 3, H, W) -> scalar."""
+    """Mean squared difference of neighbouring pixels, (N, 3, H, W) -> (N,)."""
     dx = image[..., :, 1:] - image[..., :, :-1]
     dy = image[..., 1:, :] - image[..., :-1, :]
-    return dx.pow(2).mean() + dy.pow(2).mean()
+    return _per_image_mean(dx.pow(2)) + _per_image_mean(dy.pow(2))
 
 
 def out_of_range(image: torch.Tensor) -> torch.Tensor:
-    """Mean squared distance of the pixels from [0, 1], (N, 3, H, W) -> scalar; 0 inside."""
-    return ((-image).clamp(min=0).pow(2) + (image - 1).clamp(min=0).pow(2)).mean()
+    """Mean squared distance of the pixels from [0, 1], (N, 3, H, W) -> (N,); 0 inside."""
+    return _per_image_mean((-image).clamp(min=0).pow(2) + (image - 1).clamp(min=0).pow(2))

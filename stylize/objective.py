@@ -1,4 +1,4 @@
-"""The objective of one run: targets computed once, then the weighted loss of any image."""
+"""The objective of a run over one image or a batch: targets computed once, then each image's weighted loss."""
 
 from __future__ import annotations
 
@@ -15,19 +15,68 @@ from .precision import network_precision
 
 @dataclass(frozen=True)
 class Targets:
-    content: dict[str, torch.Tensor]  # layer -> (1, C, h, w) activations of the content image
-    grams: dict[str, torch.Tensor]  # layer -> (1, C, C) blended Gram matrices of the styles
+    content: dict[str, torch.Tensor]  # layer -> (N, C, h, w) activations of each image's content photo
+    grams: dict[str, torch.Tensor]  # layer -> (N or 1, C, C) blended Gram matrices of each image's styles
+
+    def rows(self, rows: Sequence[int] | None) -> Targets:
+        """The targets of some of the images (None: all)."""
+        if rows is None:
+            return self
+        index = torch.tensor(list(rows), device=next(iter(self.content.values())).device)
+        grams = {k: g if g.shape[0] == 1 else g.index_select(0, index) for k, g in self.grams.items()}
+        return Targets({k: c.index_select(0, index) for k, c in self.content.items()}, grams)
+
+
+def stack_targets(parts: Sequence[Targets]) -> Targets:
+    """One Targets for a batch, row i from parts[i] (each part holds one image)."""
+    if len(parts) == 1:
+        return parts[0]
+    first = parts[0]
+    return Targets({k: torch.cat([p.content[k] for p in parts]) for k in first.content},
+                   {k: torch.cat([p.grams[k] for p in parts]) for k in first.grams})  # fmt: skip
 
 
 @dataclass(frozen=True)
 class LossTerms:
-    total: torch.Tensor  # weighted sum, scalar, the value that is optimised
-    content: torch.Tensor  # unweighted content error
-    style: torch.Tensor  # unweighted style error
-    tv: torch.Tensor  # unweighted total variation
+    total: torch.Tensor  # (N,) weighted sum per image, the value that is optimised
+    content: torch.Tensor  # (N,) unweighted content error
+    style: torch.Tensor  # (N,) unweighted style error
+    tv: torch.Tensor  # (N,) unweighted total variation
 
 
 @torch.no_grad()
+def style_grams(
+    extractor: FeatureExtractor,
+    choice: LayerChoice,
+    styles: Sequence[torch.Tensor],
+    blend: Sequence[float] | None = None,
+    dtype: torch.dtype = torch.float32,
+) -> dict[str, torch.Tensor]:
+    """The styles' Gram matrices, blended by `blend` (default: equal), layer -> (1, C, C)."""
+    weights = list(blend) if blend is not None else [1.0] * len(styles)
+    if len(weights) != len(styles):
+        raise ValueError(f"{len(weights)} blend weights for {len(styles)} styles")
+    total = sum(weights)
+    grams: dict[str, torch.Tensor] = {}
+    for style, weight in zip(styles, weights, strict=True):
+        with network_precision(style.device, dtype):  # entered per image: the Gram matrices stay outside it
+            features = extractor(style)
+        for lw in choice.style:
+            g = gram(features[lw.name]) * (weight / total)  # (1, C, C)
+            grams[lw.name] = grams[lw.name] + g if lw.name in grams else g
+    return grams
+
+
+@torch.no_grad()
+def content_features(
+    extractor: FeatureExtractor, choice: LayerChoice, content: torch.Tensor, dtype: torch.dtype = torch.float32
+) -> dict[str, torch.Tensor]:
+    """The content layers' activations of one photo (1, 3, H, W), as float32."""
+    with network_precision(content.device, dtype):
+        features = extractor(content)
+    return {lw.name: features[lw.name].float() for lw in choice.content}
+
+
 def compute_targets(
     extractor: FeatureExtractor,
     choice: LayerChoice,
@@ -36,26 +85,13 @@ def compute_targets(
     blend: Sequence[float] | None = None,
     dtype: torch.dtype = torch.float32,
 ) -> Targets:
-    """Content activations and the style Gram matrices, blended by `blend` (default: equal)."""
-    weights = list(blend) if blend is not None else [1.0] * len(styles)
-    if len(weights) != len(styles):
-        raise ValueError(f"{len(weights)} blend weights for {len(styles)} styles")
-    total = sum(weights)
-    device = content.device
-    with network_precision(device, dtype):
-        content_features = extractor(content)
-    grams: dict[str, torch.Tensor] = {}
-    for style, weight in zip(styles, weights, strict=True):
-        with network_precision(device, dtype):
-            features = extractor(style)
-        for lw in choice.style:
-            g = gram(features[lw.name]) * (weight / total)  # (1, C, C)
-            grams[lw.name] = grams[lw.name] + g if lw.name in grams else g
-    return Targets({lw.name: content_features[lw.name].float() for lw in choice.content}, grams)
+    """Targets for one image: its content activations and the blended style Gram matrices."""
+    return Targets(content_features(extractor, choice, content, dtype), style_grams(extractor, choice, styles,
+                                                                                    blend, dtype))  # fmt: skip
 
 
 class Objective:
-    """content_weight * content + style_weight * style + tv_weight * tv for an image."""
+    """content_weight * content + style_weight * style + tv_weight * tv, per image of a batch."""
 
     def __init__(
         self,
@@ -75,12 +111,15 @@ class Objective:
         self.range_weight = range_weight
         self.dtype = dtype  # the network's precision; the losses below are always float32
 
-    def __call__(self, image: torch.Tensor) -> LossTerms:  # image: (1, 3, H, W) in [0, 1]
+    def __call__(self, image: torch.Tensor, rows: Sequence[int] | None = None) -> LossTerms:
+        """Loss terms of images (k, 3, H, W) in [0, 1], which are the targets' `rows` (default: all)."""
+        targets = self.targets.rows(rows)
         with network_precision(image.device, self.dtype):
             features = self.extractor(image)
-        content = content_loss(features, self.targets.content, self.choice.content)
-        style = style_loss(features, self.targets.grams, self.choice.style)
-        tv = total_variation(image) if self.weights[2] > 0 else torch.zeros((), device=image.device)
+        content = content_loss(features, targets.content, self.choice.content)
+        style = style_loss(features, targets.grams, self.choice.style)
+        no_tv = torch.zeros(image.shape[0], device=image.device)
+        tv = total_variation(image) if self.weights[2] > 0 else no_tv
         total = self.weights[0] * content + self.weights[1] * style + self.weights[2] * tv
         if self.range_weight > 0:  # not reported: it is 0 for any image that can be saved as is
             total = total + self.range_weight * out_of_range(image)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import torch
 import torch.nn.functional as F
@@ -18,13 +18,14 @@ from PIL import Image
 from . import __version__
 from .config import Config
 from .devices import resolve_device
-from .engine import OnStep, Result, optimize
+from .engine import OnStep, Result, optimize_batch
 from .errors import OptimizationError, SettingsError
+from .evaluation import evaluation_for
 from .features import FeatureExtractor
-from .images import check_output_path, load_image, resize_exact, resize_long_side, save_image, to_tensor
+from .images import check_output_path, load_image, long_side_size, resize_exact, resize_long_side, save_image, to_tensor
 from .inits import smoothed_noise
 from .layers import LayerChoice, preset, validate
-from .objective import Objective, compute_targets
+from .objective import Objective, Targets, content_features, stack_targets, style_grams
 from .precision import resolve_precision
 from .scales import plan_stages
 from .weights import Progress, load_weights
@@ -59,6 +60,38 @@ def load_network(config: Config, on_download: Progress | None = None) -> Network
     return Network(extractor, choice, device, weights.source)
 
 
+@dataclass(frozen=True)
+class Picture:
+    """One result to make: a content photo painted in a blend of `styles` (the same Image objects
+    across pictures let their style targets be computed once)."""
+
+    content: Image.Image
+    styles: tuple[Image.Image, ...]
+    init_image: Image.Image | None = None  # the start image when --init is a file
+
+
+class StyleBank:
+    """The blended style Gram matrices of each style group at each size, computed once."""
+
+    def __init__(self, net: Network, config: Config, dtype: torch.dtype) -> None:
+        self.net, self.config, self.dtype = net, config, dtype
+        self.cache: dict[tuple[tuple[int, ...], int], tuple[tuple[Image.Image, ...], dict[str, torch.Tensor]]] = {}
+
+    def grams(self, styles: tuple[Image.Image, ...], size: int) -> dict[str, torch.Tensor]:
+        key = (tuple(id(s) for s in styles), size)  # the cache holds the images, so ids stay theirs
+        if key not in self.cache:
+            tensors = [to_tensor(resize_long_side(s, size)).to(self.net.device) for s in styles]
+            grams = style_grams(self.net.extractor, self.net.choice, tensors, self.config.style_blend, self.dtype)
+            self.cache[key] = (styles, grams)
+        return self.cache[key][1]
+
+
+def stage_sizes(content_size: tuple[int, int], config: Config) -> tuple[tuple[int, int], ...]:
+    """(width, height) of a content photo at every stage of a run; pictures with equal sizes share a batch."""
+    stages = plan_stages(config.size, config.scales, config.iterations)
+    return tuple(long_side_size(content_size, stage.size) for stage in stages)
+
+
 def transfer(
     content: Image.Image,
     styles: Sequence[Image.Image],
@@ -71,10 +104,13 @@ def transfer(
     check_style_count(len(styles), config)
     net = network or load_network(config)
     try:
-        return _run(net, content, styles, config, on_step, init_image)
+        (outcome,) = transfer_batch([Picture(content, tuple(styles), init_image)], config, net, on_step)
     finally:
         if network is None:  # we made it, so we remove its hooks
             net.extractor.close()
+    if isinstance(outcome, OptimizationError):
+        raise outcome
+    return outcome
 
 
 def check_style_count(count: int, config: Config) -> None:
@@ -84,42 +120,73 @@ def check_style_count(count: int, config: Config) -> None:
         raise SettingsError(f"--style-blend has {len(config.style_blend)} weights for {count} style images")
 
 
-def _run(
-    net: Network,
-    content: Image.Image,
-    styles: Sequence[Image.Image],
+def transfer_batch(
+    pictures: Sequence[Picture],
     config: Config,
-    on_step: OnStep | None,
-    init_image: Image.Image | None,
-) -> Result:
-    """Coarse to fine: each stage starts from the last one's result, upsampled."""
+    net: Network,
+    on_step: OnStep | None = None,
+    bank: StyleBank | None = None,
+) -> list[Result | OptimizationError]:
+    """Make several pictures of the same size together, each independent of the others.
+
+    Coarse to fine: each stage starts from the last one's result, upsampled. A picture whose
+    optimisation fails (OptimizationError, carrying its last good image) leaves the batch.
+    """
+    sizes = {stage_sizes(p.content.size, config) for p in pictures}
+    if len(sizes) != 1:
+        raise ValueError(f"a batch needs pictures of one size, got {sorted(sizes)}")
     torch.manual_seed(config.seed)
     dtype = resolve_precision(config.precision, net.device)
+    bank = bank or StyleBank(net, config, dtype)
     stages = plan_stages(config.size, config.scales, config.iterations)
-    image: torch.Tensor | None = None
-    results: list[Result] = []
-    for index, stage in enumerate(stages, 1):
-        content_t = to_tensor(resize_long_side(content, stage.size)).to(net.device)
-        style_size = round((config.style_size or config.size) * stage.size / config.size)
-        style_ts = [to_tensor(resize_long_side(s, style_size)).to(net.device) for s in styles]
-        targets = compute_targets(net.extractor, net.choice, content_t, style_ts, config.style_blend, dtype)
-        objective = Objective(net.extractor, net.choice, targets, config.content_weight, config.style_weight,
-                              config.tv_weight, config.range_weight, dtype)  # fmt: skip
-        if image is None:
-            init = initial_image(config, content_t, styles[0], init_image).to(net.device)
-        else:  # (1, 3, h, w) -> (1, 3, H, W)
-            init = F.interpolate(image, size=content_t.shape[-2:], mode="bicubic", align_corners=False).clamp(0, 1)
-        result = optimize(objective, init, replace(config, iterations=stage.iterations),
-                          _staged(on_step, index, len(stages)))  # fmt: skip
-        image = result.image
-        results.append(result)
-    return _combined(results)
+    outcomes: list[list[Result] | OptimizationError] = [[] for _ in pictures]
+    evaluate, release = evaluation_for(net.device, len(pictures))
+    try:
+        for number, (stage, size) in enumerate(zip(stages, sizes.pop(), strict=True), 1):
+            alive = [i for i, o in enumerate(outcomes) if isinstance(o, list)]
+            contents = [to_tensor(resize_exact(pictures[i].content, size[1], size[0])).to(net.device) for i in alive]
+            style_px = round((config.style_size or config.size) * stage.size / config.size)
+            grams = [bank.grams(pictures[i].styles, style_px) for i in alive]
+            objective = _objective(net, config, dtype, contents, grams)
+            starts = [_stage_start(config, c, pictures[i], outcomes[i]) for i, c in zip(alive, contents, strict=True)]
+            on_stage_step = _staged(on_step, number, len(stages), alive, len(pictures))
+            stage_config = replace(config, iterations=stage.iterations)
+            done = optimize_batch(objective, torch.cat(starts), stage_config, on_stage_step, evaluate)
+            for i, outcome in zip(alive, done, strict=True):
+                if isinstance(outcome, OptimizationError):
+                    outcomes[i] = outcome
+                else:
+                    cast(list[Result], outcomes[i]).append(outcome)
+    finally:
+        release()
+    return [o if isinstance(o, OptimizationError) else _combined(o) for o in outcomes]
 
 
-def _staged(on_step: OnStep | None, stage: int, stages: int) -> OnStep | None:
+def _objective(
+    net: Network, config: Config, dtype: torch.dtype, contents: list[torch.Tensor], grams: list[dict[str, torch.Tensor]]
+) -> Objective:
+    """The objective of one stage: row i has content i's activations and style grams[i]."""
+    parts = [Targets(content_features(net.extractor, net.choice, c, dtype), g)
+             for c, g in zip(contents, grams, strict=True)]  # fmt: skip
+    return Objective(net.extractor, net.choice, stack_targets(parts), config.content_weight, config.style_weight,
+                     config.tv_weight, config.range_weight, dtype)  # fmt: skip
+
+
+def _stage_start(
+    config: Config, content: torch.Tensor, picture: Picture, earlier: list[Result] | OptimizationError
+) -> torch.Tensor:
+    """The first stage's init, or the previous stage's result upsampled (bicubic) to this size."""
+    if not isinstance(earlier, list) or not earlier:
+        return initial_image(config, content, picture.styles[0], picture.init_image).to(content.device)
+    previous = earlier[-1].image  # (1, 3, h, w) -> (1, 3, H, W)
+    return F.interpolate(previous, size=content.shape[-2:], mode="bicubic", align_corners=False).clamp(0, 1)
+
+
+def _staged(on_step: OnStep | None, stage: int, stages: int, alive: list[int], images: int) -> OnStep | None:
+    """Steps numbered by stage, and by picture (not by row of this stage's batch)."""
     if on_step is None:
         return None
-    return lambda step: on_step(replace(step, stage=stage, stages=stages))
+    return lambda step: on_step(replace(step, stage=stage, stages=stages, index=alive[step.index], images=images))
 
 
 def _combined(results: list[Result]) -> Result:

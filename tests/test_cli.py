@@ -264,12 +264,12 @@ def test_a_failed_optimisation_keeps_the_last_good_image(
     from stylize import pipeline
     from stylize.errors import OptimizationError
 
-    def failing(*args: object, **kwargs: object) -> None:
+    def failing(*args: object, **kwargs: object) -> list[OptimizationError]:
         err = OptimizationError("the loss stayed non-finite")
         err.image = torch.full((1, 3, 30, 40), 0.5)
-        raise err
+        return [err]
 
-    monkeypatch.setattr(pipeline, "optimize", failing)
+    monkeypatch.setattr(pipeline, "optimize_batch", failing)
     result = run()
     assert result.exit_code == 1
     assert "out.unfinished.png" in result.stderr
@@ -282,16 +282,16 @@ def test_ctrl_c_saves_the_unfinished_image_and_exits_130(
 ) -> None:
     from stylize import engine, pipeline
 
-    def interrupted(objective: object, init: object, config: object, on_step: object = None) -> object:
+    def interrupted(objective: object, init: object, config: object, on_step: object, evaluate: object) -> object:
         def stop_at_second(step: engine.Step) -> None:
             assert callable(on_step)
             on_step(step)
             if step.iteration == 2:
                 raise KeyboardInterrupt
 
-        return engine.optimize(objective, init, config, stop_at_second)  # type: ignore[arg-type]
+        return engine.optimize_batch(objective, init, config, stop_at_second, evaluate)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(pipeline, "optimize", interrupted)
+    monkeypatch.setattr(pipeline, "optimize_batch", interrupted)
     result = run()
     assert result.exit_code == 130
     assert "unfinished image saved" in result.stderr

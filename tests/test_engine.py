@@ -64,9 +64,9 @@ class Flaky:
     def __init__(self, inner: Objective, bad: set[int]) -> None:
         self.inner, self.bad, self.calls = inner, bad, 0
 
-    def __call__(self, image: torch.Tensor) -> LossTerms:
+    def __call__(self, image: torch.Tensor, rows: list[int] | None = None) -> LossTerms:
         self.calls += 1
-        terms = self.inner(image)
+        terms = self.inner(image, rows)
         if self.calls in self.bad:
             nan = terms.total * float("nan")
             return LossTerms(nan, terms.content, terms.style, terms.tv)
@@ -124,3 +124,97 @@ def test_out_of_range_is_zero_inside_and_grows_outside() -> None:
     assert out_of_range(inside).item() == 0
     assert out_of_range(inside + 1.5).item() > out_of_range(inside + 1.1).item() > 0
     assert out_of_range(inside - 1.5).item() > 0
+
+
+def batch_setup(
+    weights_file: Callable[[str, str], Path], count: int
+) -> tuple[Objective, torch.Tensor, Config, list[torch.Tensor]]:
+    """An objective over `count` different pattern images (one style), their inits, and per-image contents."""
+    from conftest import pattern_image
+
+    from stylize.objective import Targets, content_features, stack_targets, style_grams
+
+    config = Config(weights=weights_file("vgg19", "relu2_1"), size=40, iterations=6, device="cpu",
+                    content_layers=parse_layer_list("relu2_1", "c"),
+                    style_layers=parse_layer_list("relu1_1,relu2_1", "s"))  # fmt: skip
+    net = load_network(config)
+    contents = [to_tensor(pattern_image(40, 30, seed)) for seed in range(10, 10 + count)]
+    grams = style_grams(net.extractor, net.choice, [to_tensor(pattern_image(40, 40, 99))])
+    targets = stack_targets([Targets(content_features(net.extractor, net.choice, c), grams) for c in contents])
+    objective = Objective(net.extractor, net.choice, targets, 1.0, 5.0, 0.0, 10.0)
+    return objective, torch.cat(contents), config, contents
+
+
+def test_an_image_in_a_batch_gets_the_same_result_as_alone(weights_file: Callable[[str, str], Path]) -> None:
+    """Side by side (the CPU's way): each image's evaluations are its own, so the results are the same."""
+    from stylize.engine import optimize_batch
+    from stylize.evaluation import SideBySide
+
+    objective, inits, config, _ = batch_setup(weights_file, 3)
+    steps: list[Step] = []
+    evaluate = SideBySide(2, 2)
+    together = optimize_batch(objective, inits, config, steps.append, evaluate)
+    evaluate.close()
+    for i in range(3):
+        alone_objective = Objective(objective.extractor, objective.choice, objective.targets.rows([i]), 1.0, 5.0,
+                                    0.0, 10.0)  # fmt: skip
+        alone = optimize(alone_objective, inits[i : i + 1], config)
+        batched = together[i]
+        assert not isinstance(batched, OptimizationError)
+        assert batched.iterations == alone.iterations == config.iterations
+        assert batched.evaluations == alone.evaluations
+        assert torch.allclose(batched.image, alone.image, atol=1e-5), f"image {i} depends on its batch"
+        assert batched.loss == pytest.approx(alone.loss, rel=1e-5)
+    assert sorted({(s.index, s.images) for s in steps}) == [(0, 3), (1, 3), (2, 3)]
+    assert len(steps) == 3 * config.iterations
+    assert not torch.allclose(together[0].image, together[1].image)  # type: ignore[union-attr]
+
+
+def test_one_pass_over_a_batch_evaluates_each_image_as_alone(weights_file: Callable[[str, str], Path]) -> None:
+    """Together (the GPU's way): the same losses and gradients up to float rounding.
+
+    Not bit for bit: the batched convolutions round differently, and where two activations tie
+    in a max-pool (or sit at a ReLU's kink) that rounding can send a pixel's gradient elsewhere,
+    so a few elements may differ by more than rounding; L-BFGS then follows a slightly different path.
+    """
+    from stylize.evaluation import evaluate_together
+    from stylize.lbfgs import Evaluation
+
+    objective, inits, _, _ = batch_setup(weights_file, 3)
+    together = evaluate_together(objective, inits, [0, 1, 2])
+    for i in range(3):
+        alone_objective = Objective(objective.extractor, objective.choice, objective.targets.rows([i]), 1.0, 5.0,
+                                    0.0, 10.0)  # fmt: skip
+        (alone,) = evaluate_together(alone_objective, inits[i : i + 1], [0])
+        batched = together[i]
+        assert isinstance(batched, Evaluation) and isinstance(alone, Evaluation)
+        assert batched.loss == pytest.approx(alone.loss, rel=1e-6)
+        close = torch.isclose(batched.grad, alone.grad, rtol=1e-4, atol=1e-4).float().mean().item()
+        assert close > 0.95, f"image {i}: only {close:.4%} of the gradient agrees"
+        cosine = torch.nn.functional.cosine_similarity(batched.grad, alone.grad, dim=0).item()
+        assert cosine > 0.999, f"image {i}: cosine {cosine}"
+
+
+def test_one_image_failing_does_not_stop_the_others(weights_file: Callable[[str, str], Path]) -> None:
+    from stylize.engine import optimize_batch
+
+    objective, inits, config, _ = batch_setup(weights_file, 2)
+
+    class PoisonRow:
+        """NaN for row 1 from its third evaluation on."""
+
+        def __init__(self) -> None:
+            self.seen = 0
+
+        def __call__(self, image: torch.Tensor, rows: list[int] | None = None) -> LossTerms:
+            terms = objective(image, rows)
+            if rows is not None and 1 in rows:
+                self.seen += 1
+                if self.seen >= 3:
+                    mask = torch.tensor([float("nan") if r == 1 else 1.0 for r in rows])
+                    return LossTerms(terms.total * mask, terms.content, terms.style, terms.tv)
+            return terms
+
+    outcomes = optimize_batch(PoisonRow(), inits, config)  # type: ignore[arg-type]
+    assert isinstance(outcomes[1], OptimizationError) and torch.isfinite(outcomes[1].image).all()
+    assert not isinstance(outcomes[0], OptimizationError) and outcomes[0].iterations == config.iterations

@@ -45,3 +45,20 @@ def test_style_and_content_losses_are_zero_at_their_targets_and_weighted() -> No
 def test_total_variation_is_zero_for_flat_and_positive_for_noise() -> None:
     assert total_variation(torch.full((1, 3, 8, 8), 0.3)).item() == 0.0
     assert total_variation(torch.rand(1, 3, 8, 8)).item() > 0.05
+
+
+def test_every_term_is_per_image_and_independent_of_the_other_images() -> None:
+    feats = {"a": torch.rand(3, 4, 6, 6)}
+    layers = (LayerWeight("a", 1.0),)
+    targets = {"a": torch.rand(3, 4, 6, 6)}
+    grams = {"a": gram(torch.rand(1, 4, 6, 6))}  # one style shared by all three images
+    together = content_loss(feats, targets, layers)
+    alone = torch.cat([content_loss({"a": feats["a"][i : i + 1]}, {"a": targets["a"][i : i + 1]}, layers)
+                       for i in range(3)])  # fmt: skip
+    assert together.shape == (3,) and torch.allclose(together, alone)
+    style = style_loss(feats, grams, layers)
+    assert style.shape == (3,)
+    assert torch.allclose(style[1:2], style_loss({"a": feats["a"][1:2]}, grams, layers))
+    image = torch.rand(2, 3, 5, 5)
+    assert total_variation(image).shape == (2,)
+    assert torch.allclose(total_variation(image)[1:], total_variation(image[1:]))

@@ -1,0 +1,91 @@
+"""Evaluating the objective and its gradient for the images of a batch that asked for it.
+
+Two ways, chosen per device, with the same answers (up to float rounding):
+- together: one forward and backward pass over a (k, 3, H, W) batch. Fills a GPU.
+- side by side (CPU): each image on its own worker thread with its share of the cores. On a CPU
+  one image already keeps the cores busy, so a bigger batch buys nothing (measured at 256x192
+  in bf16 on 2 cores: 0.254 s per image alone, 0.258 in a batch of 2, 0.278 in a batch of 8),
+  but two images on one core each beat one image on two cores (0.248 s per image, not 0.269):
+  every layer runs without waiting for its slowest thread.
+Each image's loss depends only on its own pixels and targets, so neither way lets images
+influence each other.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import torch
+
+from .lbfgs import Evaluation
+from .objective import Objective
+
+
+@dataclass(frozen=True)
+class NonFinite:
+    reason: str  # what became inf/NaN
+
+
+Outcome = Evaluation | NonFinite
+# (objective, points (k, 3, H, W), rows of the objective's targets) -> one outcome per point
+Evaluate = Callable[[Objective, torch.Tensor, Sequence[int]], list[Outcome]]
+
+
+def evaluate_together(objective: Objective, points: torch.Tensor, rows: Sequence[int]) -> list[Outcome]:
+    """One pass over all points. The loss is scaled by H*W before backward (see engine)."""
+    image = points.detach().clone().requires_grad_(True)
+    scale = float(image.shape[-1] * image.shape[-2])
+    terms = objective(image, rows)
+    (terms.total.sum() * scale).backward()  # type: ignore[no-untyped-call]
+    assert image.grad is not None
+    grads = image.grad.reshape(len(rows), -1)  # (k, 3*H*W)
+    totals = terms.total.detach().tolist()
+    finite_grads = torch.isfinite(grads).all(dim=1).tolist()
+    outcomes: list[Outcome] = []
+    for i, total in enumerate(totals):
+        if not math.isfinite(total):
+            outcomes.append(NonFinite(f"loss became {total}"))
+        elif not finite_grads[i]:
+            outcomes.append(NonFinite("gradient became non-finite"))
+        else:
+            parts = (total, terms.content[i].item(), terms.style[i].item(), terms.tv[i].item())
+            outcomes.append(Evaluation(total * scale, grads[i], parts))
+    return outcomes
+
+
+class SideBySide:
+    """Evaluates each image on its own worker thread, each with `cores // workers` threads of its own."""
+
+    def __init__(self, workers: int, cores: int) -> None:
+        threads = max(1, cores // workers)
+        self.pool = ThreadPoolExecutor(workers, thread_name_prefix="stylize-eval",
+                                       initializer=lambda: torch.set_num_threads(threads))  # fmt: skip
+
+    def __call__(self, objective: Objective, points: torch.Tensor, rows: Sequence[int]) -> list[Outcome]:
+        if len(rows) == 1:  # alone: all the cores in this thread
+            return evaluate_together(objective, points, rows)
+        jobs = [self.pool.submit(evaluate_together, objective, points[i : i + 1], [row]) for i, row in enumerate(rows)]
+        return [job.result()[0] for job in jobs]
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True)
+
+
+def cpu_cores() -> int:
+    """Cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def evaluation_for(device: torch.device, batch: int) -> tuple[Evaluate, Callable[[], None]]:
+    """How to evaluate a batch of `batch` images on `device`, and how to release what that needs."""
+    if device.type != "cpu" or batch == 1:
+        return evaluate_together, lambda: None
+    side_by_side = SideBySide(min(batch, cpu_cores()), cpu_cores())
+    return side_by_side, side_by_side.close

@@ -1,0 +1,226 @@
+"""L-BFGS with a strong-Wolfe line search, and Adam, written as coroutines over one image.
+
+Why coroutines: a batch optimises several images together, each with its *own* optimiser
+state, but the expensive part (the network's forward and backward pass) should run once for
+all of them. A coroutine yields the point it wants evaluated and is sent back an `Evaluation`;
+the engine gathers the requests of every image, evaluates them in one pass, and answers each.
+An image's trajectory therefore depends only on its own evaluations, never on which other
+images shared its batch, and a batch of one is the plain algorithm.
+
+The L-BFGS and line-search logic follows torch.optim.LBFGS (two-loop recursion, cubic
+interpolation, strong-Wolfe bracketing and zoom, as in Nocedal & Wright, Alg. 3.5/3.6), run one
+iteration at a time with zero tolerances. Two differences, both deliberate: scalars are Python
+floats (float64), and the accepted point's loss and gradient are reused from the line search
+instead of being evaluated again at the start of the next iteration.
+
+Points and gradients are flat float32 vectors; the coroutines never touch the network.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Generator
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+C1, C2 = 1e-4, 0.9  # sufficient decrease and curvature constants of the strong Wolfe conditions
+BRACKET_TOLERANCE = 1e-9  # the line search stops refining a bracket narrower than this (times |d|max)
+CURVATURE_MIN = 1e-10  # a step whose y.s is not above this does not update the memory
+ADAM_BETAS, ADAM_EPS = (0.9, 0.999), 1e-8
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    loss: float  # the (scaled) objective at the point
+    grad: torch.Tensor  # flat gradient at the point, float32
+    terms: Any = None  # whatever the caller wants back with an accepted point (loss terms to report)
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """An iteration is finished: the image is now `point`, and `evaluation` was taken there (or, for
+    Adam, just before the step)."""
+
+    point: torch.Tensor
+    evaluation: Evaluation
+
+
+# A coroutine yields a point (a flat tensor: "evaluate this, send me the Evaluation") or an
+# `Accepted` (send None to go on). It returns a note if it stops on its own.
+Request = torch.Tensor | Accepted
+Coroutine = Generator[Request, Evaluation | None, str]
+
+
+class _Memory:
+    """The last `size` curvature pairs (s, y) and the inverse-Hessian scale."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.steps: list[torch.Tensor] = []  # s = x_{k+1} - x_k
+        self.changes: list[torch.Tensor] = []  # y = g_{k+1} - g_k
+        self.rho: list[float] = []  # 1 / (y . s)
+        self.scale = 1.0  # gamma = (y . s) / (y . y) of the latest pair
+
+    def update(self, step: torch.Tensor, change: torch.Tensor) -> None:
+        ys = change.dot(step).item()
+        if ys <= CURVATURE_MIN:  # no positive curvature along this step: keep the old pairs
+            return
+        if len(self.steps) == self.size:
+            self.steps.pop(0), self.changes.pop(0), self.rho.pop(0)
+        self.steps.append(step)
+        self.changes.append(change)
+        self.rho.append(1.0 / ys)
+        self.scale = ys / change.dot(change).item()
+
+    def direction(self, grad: torch.Tensor) -> torch.Tensor:
+        """-H g by the two-loop recursion."""
+        q = grad.neg()
+        alphas = [0.0] * len(self.steps)
+        for i in range(len(self.steps) - 1, -1, -1):
+            alphas[i] = self.steps[i].dot(q).item() * self.rho[i]
+            q.add_(self.changes[i], alpha=-alphas[i])
+        r = q.mul_(self.scale)
+        for i in range(len(self.steps)):
+            beta = self.changes[i].dot(r).item() * self.rho[i]
+            r.add_(self.steps[i], alpha=alphas[i] - beta)
+        return r
+
+
+def lbfgs(start: torch.Tensor, history: int, line_search_evaluations: int) -> Coroutine:
+    """Minimise from `start` (flat) until the caller stops asking; returns a note if no descent is left.
+
+    A step that cannot move (no descent direction, or a line search that ends at t = 0) forgets
+    the curvature memory and starts over with a gradient step; a second one in a row ends the
+    run, since nothing is left to try.
+    """
+    x = start.detach().clone()
+    here = yield x
+    assert here is not None
+    memory, previous_grad, step, stalls = _Memory(history), here.grad, torch.zeros_like(x), 0
+    fresh = True
+    while True:
+        grad = here.grad
+        if fresh:
+            direction, t = grad.neg(), min(1.0, 1.0 / max(grad.abs().sum().item(), 1e-30))
+        else:
+            memory.update(step, grad.sub(previous_grad))
+            direction, t = memory.direction(grad), 1.0
+        previous_grad = grad
+        slope = grad.dot(direction).item()
+        moved = False
+        if slope < 0:  # a descent direction (a zero gradient gives none)
+            t, found = yield from _strong_wolfe(x, t, direction, here, slope, line_search_evaluations)
+            moved = t != 0.0
+        if not moved:
+            stalls += 1
+            if stalls == 2:
+                return "no further descent possible"
+            memory, fresh = _Memory(history), True
+            continue
+        x = x.add(direction, alpha=t)
+        here, step, stalls, fresh = found, direction.mul(t), 0, False
+        yield Accepted(x, here)
+
+
+def _strong_wolfe(
+    x: torch.Tensor, t: float, d: torch.Tensor, start: Evaluation, slope: float, max_evaluations: int
+) -> Generator[Request, Evaluation | None, tuple[float, Evaluation]]:
+    """Find a step t along d satisfying the strong Wolfe conditions; returns t and the evaluation there."""
+    d_norm = d.abs().max().item()
+    new = yield x.add(d, alpha=t)
+    assert new is not None
+    new_slope = new.grad.dot(d).item()
+    prev_t, prev, prev_slope = 0.0, start, slope
+    done, searches = False, 0
+    # bracketing phase: grow t until an interval surely holds an acceptable point
+    while searches < max_evaluations:
+        if new.loss > start.loss + C1 * t * slope or (searches > 1 and new.loss >= prev.loss):
+            bracket = [(prev_t, prev, prev_slope), (t, new, new_slope)]
+            break
+        if abs(new_slope) <= -C2 * slope:
+            bracket, done = [(t, new, new_slope)], True
+            break
+        if new_slope >= 0:
+            bracket = [(prev_t, prev, prev_slope), (t, new, new_slope)]
+            break
+        step = _cubic_minimum(prev_t, prev.loss, prev_slope, t, new.loss, new_slope,
+                              (t + 0.01 * (t - prev_t), t * 10))  # fmt: skip
+        prev_t, prev, prev_slope, t = t, new, new_slope, step
+        new = yield x.add(d, alpha=t)
+        assert new is not None
+        new_slope = new.grad.dot(d).item()
+        searches += 1
+    if searches == max_evaluations:
+        bracket = [(0.0, start, slope), (t, new, new_slope)]
+    if done:
+        return bracket[0][0], bracket[0][1]
+    low, high = (0, 1) if bracket[0][1].loss <= bracket[-1][1].loss else (1, 0)
+    insufficient = False
+    # zoom phase: shrink the bracket around a point that satisfies both conditions
+    while not done and searches < max_evaluations:
+        (t0, e0, s0), (t1, e1, s1) = bracket
+        if abs(t1 - t0) * d_norm < BRACKET_TOLERANCE:
+            break
+        t = _cubic_minimum(t0, e0.loss, s0, t1, e1.loss, s1)
+        t, insufficient = _away_from_ends(t, min(t0, t1), max(t0, t1), insufficient)
+        new = yield x.add(d, alpha=t)
+        assert new is not None
+        new_slope = new.grad.dot(d).item()
+        searches += 1
+        if new.loss > start.loss + C1 * t * slope or new.loss >= bracket[low][1].loss:
+            bracket[high] = (t, new, new_slope)
+            low, high = (0, 1) if bracket[0][1].loss <= bracket[1][1].loss else (1, 0)
+            continue
+        if abs(new_slope) <= -C2 * slope:
+            done = True
+        elif new_slope * (bracket[high][0] - bracket[low][0]) >= 0:
+            bracket[high] = bracket[low]
+        bracket[low] = (t, new, new_slope)
+    return bracket[low][0], bracket[low][1]
+
+
+def _away_from_ends(t: float, lo: float, hi: float, insufficient: bool) -> tuple[float, bool]:
+    """Keep a trial step at least 10% of the bracket away from its ends when progress stalls."""
+    eps = 0.1 * (hi - lo)
+    if min(hi - t, t - lo) >= eps:
+        return t, False
+    if insufficient or t >= hi or t <= lo:
+        return (hi - eps if abs(t - hi) < abs(t - lo) else lo + eps), False
+    return t, True
+
+
+def _cubic_minimum(
+    x1: float, f1: float, g1: float, x2: float, f2: float, g2: float, bounds: tuple[float, float] | None = None
+) -> float:
+    """Minimiser of the cubic through two points with their slopes, clipped to `bounds`."""
+    lo, hi = bounds if bounds is not None else (min(x1, x2), max(x1, x2))
+    if x1 == x2:
+        return (lo + hi) / 2.0
+    d1 = g1 + g2 - 3 * (f1 - f2) / (x1 - x2)
+    d2_square = d1 * d1 - g1 * g2
+    if d2_square < 0:
+        return (lo + hi) / 2.0
+    d2 = math.sqrt(d2_square)
+    (near, g_near), (far, g_far) = ((x1, g1), (x2, g2)) if x1 <= x2 else ((x2, g2), (x1, g1))
+    denominator = g_far - g_near + 2 * d2
+    if denominator == 0:
+        return (lo + hi) / 2.0
+    minimum = far - (far - near) * ((g_far + d2 - d1) / denominator)
+    return min(max(minimum, lo), hi)
+
+
+def adam(start: torch.Tensor, learning_rate: float) -> Coroutine:
+    """Adam (Kingma & Ba 2015) with bias correction, pixels clamped to [0, 1] after each step."""
+    x = start.detach().clone()
+    (beta1, beta2), m, v, count = ADAM_BETAS, torch.zeros_like(x), torch.zeros_like(x), 0
+    while True:
+        here = yield x
+        assert here is not None
+        count += 1
+        m.mul_(beta1).add_(here.grad, alpha=1 - beta1)
+        v.mul_(beta2).addcmul_(here.grad, here.grad, value=1 - beta2)
+        denominator = (v.sqrt() / math.sqrt(1 - beta2**count)).add_(ADAM_EPS)
+        x = x.addcdiv(m, denominator, value=-learning_rate / (1 - beta1**count)).clamp_(0.0, 1.0)
+        yield Accepted(x, here)
