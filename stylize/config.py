@@ -54,6 +54,7 @@ class Config:
     seed: int = 0  # seed for the noise init; same seed and device give the same bytes
     device: str = "auto"  # auto (GPU if present), cpu, cuda, cuda:N, mps
     save_every: int = 0  # save an intermediate image every N iterations; 0: never
+    batch_size: int = 0  # pictures of one size optimised together; 0: per device (CPU cores, GPU memory)
 
     def __post_init__(self) -> None:
         check_settings(self)
@@ -101,6 +102,8 @@ def check_settings(config: Config) -> None:
             f"{coarsest:.0f} px; the smallest is {MIN_SIZE} px",
             hint="use fewer --scales, or 0 for automatic",
         )
+    if config.batch_size < 0:
+        raise SettingsError(f"--batch-size must be >= 0 (0: automatic), got {config.batch_size}")
     if config.save_every < 0:
         raise SettingsError(f"--save-every must be >= 0, got {config.save_every}")
     if config.style_blend is not None and (

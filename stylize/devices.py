@@ -1,6 +1,8 @@
-"""Which torch device a run uses."""
+"""Which torch device a run uses, and how many pictures it optimises at once."""
 
 from __future__ import annotations
+
+import os
 
 import torch
 
@@ -29,3 +31,35 @@ def resolve_device(spec: str) -> torch.device:
     if device.type == "mps" and not torch.backends.mps.is_available():
         raise SettingsError("--device mps: Apple's MPS backend is not available here", hint="use --device cpu")
     return device
+
+
+# Memory one picture needs while it is optimised, per output pixel: activations and their
+# gradients, the L-BFGS history (50 pairs of 3 floats), the image. Measured on the CPU (peak RSS,
+# bf16): 3.85 GiB at 1024x768 and 10.9 GiB at 2048x1536, about 3.6 KiB per pixel with the
+# process's own ~1 GiB; 4 KiB leaves a margin.
+BYTES_PER_PIXEL = 4096
+MAX_GPU_BATCH = 16  # more images per pass stop paying once the GPU is full
+MAX_CPU_BATCH = 4  # images side by side on the CPU (each gets its share of the cores)
+
+
+def cpu_cores() -> int:
+    """Cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def default_batch_size(device: torch.device, pixels: int) -> int:
+    """How many pictures of `pixels` pixels to optimise together on `device` when --batch-size is 0.
+
+    CPU: one per core, up to MAX_CPU_BATCH (they run side by side; measured on 2 cores, 2 images
+    at a time make 8% more pictures per hour than one at a time). CUDA: as many as fit in half of
+    the free memory, up to MAX_GPU_BATCH. MPS: one (its memory is the system's).
+    """
+    if device.type == "cuda":
+        free, _ = torch.cuda.mem_get_info(device)
+        return max(1, min(MAX_GPU_BATCH, int(free * 0.5) // (pixels * BYTES_PER_PIXEL)))
+    if device.type == "cpu":
+        return max(1, min(MAX_CPU_BATCH, cpu_cores()))
+    return 1

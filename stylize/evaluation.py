@@ -14,13 +14,13 @@ influence each other.
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import torch
 
+from .devices import cpu_cores
 from .lbfgs import Evaluation
 from .objective import Objective
 
@@ -73,14 +73,6 @@ class SideBySide:
 
     def close(self) -> None:
         self.pool.shutdown(wait=True)
-
-
-def cpu_cores() -> int:
-    """Cores this process may use."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
 
 
 def evaluation_for(device: torch.device, batch: int) -> tuple[Evaluate, Callable[[], None]]:

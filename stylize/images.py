@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
+import re
+import socket
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -16,34 +18,53 @@ import torch
 from PIL import Image, ImageOps, PngImagePlugin, UnidentifiedImageError
 
 from .errors import ImageError
+from .formats import OUTPUT_FORMATS
 
-# extension -> Pillow format name and save options
-OUTPUT_FORMATS: dict[str, tuple[str, dict[str, Any]]] = {
-    ".png": ("PNG", {}),
-    ".jpg": ("JPEG", {"quality": 95}),
-    ".jpeg": ("JPEG", {"quality": 95}),
-    ".webp": ("WEBP", {"quality": 95}),
-    ".tif": ("TIFF", {"compression": "tiff_lzw"}),
-    ".tiff": ("TIFF", {"compression": "tiff_lzw"}),
-}
 METADATA_KEY = "stylize"
+MAX_PIXELS = 200_000_000  # larger images are refused before decoding (a small file can declare a huge image)
+# .NAME.HOST.PID.part: a result being written; left behind only if the writer was killed mid-write
+PART_FILE = re.compile(r"^\.(?P<name>.+)\.(?P<host>[^.]+)\.(?P<pid>\d+)\.part$")
 
 
 def load_image(path: Path) -> Image.Image:
     """Decode `path` to an upright RGB image, or raise ImageError naming the file and problem."""
+    with _open(path) as opened:
+        try:
+            opened.load()
+            upright = ImageOps.exif_transpose(opened)
+            return _to_rgb(upright)
+        except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as err:
+            raise ImageError(f"{path}: cannot decode image ({err})") from None
+
+
+def image_size(path: Path) -> tuple[int, int]:
+    """(width, height) of the upright image, from the file's header only (nothing is decoded)."""
+    with _open(path) as opened:
+        width, height = opened.size
+        orientation = opened.getexif().get(0x0112, 1)  # EXIF orientation 5-8 turn the image a quarter
+        return (height, width) if orientation in (5, 6, 7, 8) else (width, height)
+
+
+def _open(path: Path) -> Image.Image:
+    """Open (header only) with errors that name the file; refuses images over MAX_PIXELS."""
     if not path.exists():
         raise ImageError(f"{path}: no such file")
     if path.is_dir():
         raise ImageError(f"{path}: is a folder, expected an image file")
     try:
-        with Image.open(path) as opened:
-            opened.load()
-            upright = ImageOps.exif_transpose(opened)
-            return _to_rgb(upright)
+        with warnings.catch_warnings():  # we check the size ourselves, below
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            opened = Image.open(path)
     except UnidentifiedImageError:
         raise ImageError(f"{path}: not an image Pillow can read") from None
-    except (OSError, SyntaxError, ValueError) as err:
-        raise ImageError(f"{path}: cannot decode image ({err})") from None
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as err:
+        raise ImageError(f"{path}: cannot read image ({err})") from None
+    width, height = opened.size
+    if width * height > MAX_PIXELS:
+        opened.close()
+        raise ImageError(f"{path}: {width}x{height} is {width * height / 1e6:.0f} megapixels, more than the "
+                         f"limit of {MAX_PIXELS / 1e6:.0f}")  # fmt: skip
+    return opened
 
 
 def _to_rgb(image: Image.Image) -> Image.Image:
@@ -109,9 +130,9 @@ def save_image(tensor: torch.Tensor, path: Path, metadata: dict[str, Any] | None
         info = PngImagePlugin.PngInfo()
         info.add_text(METADATA_KEY, json.dumps(metadata, sort_keys=True))
         options["pnginfo"] = info
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    tmp = path.with_name(f".{path.name}.{_host()}.{os.getpid()}.part")
     try:
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; results get the usual mode
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)  # the umask applies, as for any file
         with os.fdopen(fd, "wb") as out:
             to_pil(tensor).save(out, format=fmt, **options)
             out.flush()
@@ -122,6 +143,36 @@ def save_image(tensor: torch.Tensor, path: Path, metadata: dict[str, Any] | None
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def remove_stale_parts(folder: Path) -> list[Path]:
+    """Delete the .part files that writers on this machine left when they were killed; the removed paths.
+
+    A part file whose writer still runs (another shard) or ran on another machine is left alone.
+    """
+    removed = []
+    for entry in folder.iterdir() if folder.is_dir() else []:
+        match = PART_FILE.match(entry.name)
+        if match and match["host"] == _host() and not _alive(int(match["pid"])):
+            entry.unlink(missing_ok=True)
+            removed.append(entry)
+    return removed
+
+
+def _host() -> str:
+    return socket.gethostname().split(".")[0].replace(".", "_") or "host"
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return False  # a part file with our own pid is from an earlier process that had the same pid
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # exists, owned by someone else
+    return True
 
 
 def read_metadata(path: Path) -> dict[str, Any]:
@@ -136,8 +187,3 @@ def read_metadata(path: Path) -> dict[str, Any]:
     loaded: dict[str, Any] = json.loads(text)
     return loaded
 
-
-def _umask() -> int:
-    current = os.umask(0)
-    os.umask(current)
-    return current

@@ -250,9 +250,12 @@ def test_progress_bar_shows_iterations_and_losses(run: Run) -> None:
     assert "tv=" in run("--tv-weight", "1").stderr
 
 
-def test_verbose_shows_the_traceback(run: Run, images: dict[str, Path]) -> None:
-    images["content"].write_bytes(b"junk")
-    result = run("--verbose")
+def test_verbose_shows_the_traceback(run: Run, tmp_path: Path) -> None:
+    junk = tmp_path / "junk.pth"
+    junk.write_bytes(b"junk")
+    quiet = run("--weights", str(junk))
+    assert quiet.exit_code == 1 and "Traceback" not in quiet.stderr
+    result = run("--weights", str(junk), "--verbose")
     assert result.exit_code == 1 and "Traceback" in result.stderr
 
 

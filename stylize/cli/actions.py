@@ -1,26 +1,27 @@
-"""What the command does once its flags are parsed: list layers, inspect a result, run one image.
+"""What the command does once its flags are parsed: list layers, inspect a result, plan and run the work.
 
-Owns the progress bars (tqdm); the engine reports through callbacks and never prints.
+The engine and the batch runner report through callbacks and never print; `progress` draws.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
-import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 from tqdm import tqdm
 
+from ..batch.inputs import find_images
+from ..batch.plan import DEFAULT_NAME, Job, make_jobs, parse_shard, shard
 from ..config import Config
+from ..errors import ImageError, SettingsError
 from ..layers import layer_names
-from ..scales import plan_stages
-
-if TYPE_CHECKING:  # the engine imports torch; keep --list-layers and errors fast
-    from ..engine import Step
+from .progress import Progress
 
 
 def print_layers(model: str) -> None:
@@ -34,79 +35,115 @@ def inspect_result(path: Path) -> None:
     click.echo(json.dumps(read_metadata(path), indent=2, sort_keys=True))
 
 
-def run_one(content: Path, styles: list[Path], output: Path, config: Config, quiet: bool) -> None:
-    """One image: load the network (with a download bar if needed), optimise with a bar, save."""
-    from ..images import check_output_path
-    from ..pipeline import check_style_count, load_network, stylize_file
+@dataclass(frozen=True)
+class BatchFlags:
+    """The flags that shape the work list and its run (the picture-making settings are in Config)."""
 
-    check_output_path(output)
-    check_style_count(len(styles), config)
-    started = time.monotonic()
+    each_style: bool = False
+    name: str = DEFAULT_NAME
+    recursive: bool = False
+    overwrite: bool = False
+    fail_fast: bool = False
+    dry_run: bool = False
+    shard: str | None = None
+    log: Path | None = None
+    progress: str = "auto"
+
+
+def names_a_folder(output: Path) -> bool:
+    """-o is a folder if it is one, ends with a slash, or has no extension."""
+    return output.is_dir() or str(output).endswith(("/", os.sep)) or output.suffix == ""
+
+
+def plan_work(contents: list[str], styles: list[str], output: Path, config: Config, flags: BatchFlags) -> list[Job]:
+    """Inputs -> the jobs of this shard; every usage problem is found here, before any work."""
+    from ..images import check_output_path
+    from ..pipeline import check_style_count
+
+    folder = names_a_folder(output)
+    content_paths = find_images(contents, flags.recursive, skip_folder=output if folder else None)
+    style_paths = find_images(styles)
+    if not content_paths:
+        raise SettingsError(f"no content images found in {', '.join(contents)}",
+                            hint="folders are scanned for image files; the output folder is left out")  # fmt: skip
+    if flags.each_style and config.style_blend is not None:
+        raise SettingsError("--style-blend mixes styles into one picture; --each-style makes one picture per style")
+    check_style_count(1 if flags.each_style else len(style_paths), config)
+    jobs = make_jobs(content_paths, style_paths, output, folder, config, flags.each_style, flags.name)
+    if not folder:
+        check_output_path(output)
+    return shard(jobs, parse_shard(flags.shard))
+
+
+def run(contents: list[str], styles: list[str], output: Path, config: Config, flags: BatchFlags, quiet: bool) -> int:
+    """Plan, then (unless --dry-run) make every picture; returns the exit code.
+
+    One picture to a file name (-o out.png) is always made, overwriting; results in a folder are
+    skipped when already there (a rerun resumes), unless --overwrite.
+    """
+    jobs = plan_work(contents, styles, output, config, flags)
+    single = not names_a_folder(output)
+    if flags.dry_run:
+        print_plan(jobs, config, flags.overwrite or single)
+        return 0
+    if not single:
+        _make_folders(jobs)
+    from ..batch.runner import RunOptions, run_jobs
+    from ..pipeline import load_network
+
     network = load_network(config, on_download=None if quiet else _download_bar())
-    progress = _Progress(output, config, quiet)
+    progress = Progress(len(jobs), config, "none" if quiet else _progress_mode(flags.progress, len(jobs)))
+    options = RunOptions(overwrite=flags.overwrite or single, fail_fast=flags.fail_fast, log=flags.log)
     try:
-        result = stylize_file(content, styles, output, config, progress.on_step, network)
+        report = run_jobs(jobs, config, network, options, progress)
     except KeyboardInterrupt:
-        progress.save_unfinished()
+        for kept in progress.save_unfinished():
+            click.echo(f"stylize: interrupted; unfinished image saved to {kept}", err=True)
         raise
     finally:
         progress.close()
         network.extractor.close()  # remove the forward hooks
-    if not quiet:
-        height, width = result.image.shape[-2:]
-        note = f"; {result.note}" if result.note else ""
-        click.echo(f"wrote {output} ({width}x{height}, {result.iterations} iterations, "
-                   f"{time.monotonic() - started:.0f}s{note})", err=True)  # fmt: skip
+    if not single and not quiet:
+        click.echo(f"stylize: {report.summary(len(jobs))}", err=True)
+    return report.exit_code
 
 
-class _Progress:
-    """One bar per size (opened at its first step, so input errors print alone) and --save-every."""
+def _progress_mode(choice: str, jobs: int) -> str:
+    """auto: bars on a terminal (and always for one picture), plain lines in logs and pipes."""
+    if choice != "auto":
+        return choice
+    return "bars" if jobs == 1 or sys.stderr.isatty() else "lines"
 
-    def __init__(self, output: Path, config: Config, quiet: bool) -> None:
-        self.output, self.config, self.quiet = output, config, quiet
-        self.bar: Any = None
-        self.latest: Step | None = None
-        stages = plan_stages(config.size, config.scales, config.iterations)
-        self.before = [sum(s.iterations for s in stages[:k]) for k in range(len(stages))]  # per stage
-        self.done = 0  # iterations over all stages (for --save-every)
-        self.bar_stage = 0
 
-    def on_step(self, step: Step) -> None:
-        if self.bar is None or step.stage != self.bar_stage:  # one bar per size: each ETA holds for its size
-            self.close()
-            height, width = step.image.shape[-2:]
-            label = f"{width}x{height} ({step.stage}/{step.stages})" if step.stages > 1 else None
-            self.bar = tqdm(total=step.iterations, desc=label, unit="it", disable=self.quiet, dynamic_ncols=True,
-                            file=sys.stderr)  # fmt: skip
-            self.bar_stage = step.stage
-        self.done = self.before[step.stage - 1] + step.iteration
-        self.bar.update(step.iteration - self.bar.n)
-        terms = {"loss": f"{step.loss:.4g}", "content": f"{step.content:.3f}", "style": f"{step.style:.4f}"}
-        if self.config.tv_weight > 0:
-            terms["tv"] = f"{step.tv:.2e}"
-        self.bar.set_postfix(terms, refresh=False)
-        self.latest = step
-        every = self.config.save_every
-        if every and self.done % every == 0:
-            from ..images import save_image
+def _make_folders(jobs: list[Job]) -> None:
+    from ..images import check_output_path
 
-            output = self.output
-            save_image(step.image, output.with_name(f"{output.stem}.{self.done:04d}{output.suffix}"))
+    for folder in dict.fromkeys(job.output.parent for job in jobs):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise ImageError(f"{folder}: cannot create the output folder ({err.strerror or err})") from None
+        check_output_path(folder / "probe.png")
 
-    def save_unfinished(self) -> None:
-        """On Ctrl-C: close the bar and keep what the run had made so far, clearly marked."""
-        from ..pipeline import save_unfinished
 
-        self.close()
-        if self.latest is None:
-            return
-        kept = save_unfinished(self.latest.image, self.output, {"iterations_done": self.done})
-        click.echo(f"stylize: interrupted; unfinished image saved to {kept}", err=True)
+def print_plan(jobs: list[Job], config: Config, overwrite: bool) -> None:
+    """--dry-run: one line per job (what would happen, input, styles, output, size), then counts."""
+    from ..batch.plan import is_done
+    from ..images import image_size, long_side_size
 
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-            self.bar = None
+    counts = {"make": 0, "skip": 0, "fail": 0}
+    for job in jobs:
+        try:
+            width, height = long_side_size(image_size(job.content), config.size)
+            action, detail = ("make", f"{width}x{height}")
+            if not overwrite and is_done(job):
+                action, detail = "skip", "already there"
+        except ImageError as err:
+            action, detail = "fail", err.message
+        counts[action] += 1
+        click.echo("\t".join([action, str(job.content), "+".join(map(str, job.styles)), str(job.output), detail]))
+    click.echo(f"stylize: dry run: {counts['make']} to make, {counts['skip']} to skip, {counts['fail']} unreadable",
+               err=True)  # fmt: skip
 
 
 def _download_bar() -> Callable[[int, int | None], None]:

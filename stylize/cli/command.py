@@ -15,15 +15,22 @@ from typing import Any, NoReturn
 import click
 
 from .. import __version__
+from ..batch.plan import DEFAULT_NAME
 from ..config import OPTIMIZERS, PRECISIONS, Config
 from ..errors import SettingsError, StylizeError
 from ..layers import MODELS, LayerWeight, parse_layer_list
+from .actions import BatchFlags
+from .progress import PROGRESS_MODES
 
 D = Config()  # defaults live in Config only
+BATCH_FLAGS = ("each_style", "name", "recursive", "overwrite", "fail_fast", "dry_run", "shard", "log", "progress")
 
 EPILOG = """\b
 Examples:
   stylize photo.jpg starry.jpg -o out.png
+  stylize photos/ starry.jpg -o out/                               (a folder: every photo; rerun to resume)
+  stylize photos/*.jpg -s starry.jpg -s scream.jpg --each-style -o out/   (every photo x every style)
+  stylize "frames/*.png" -s starry.jpg -o out/ --name "{index:05d}.png" --shard 1/4 --log run.jsonl
   stylize photo.jpg starry.jpg -o out.png --size 1024 --iterations 200
   stylize photo.jpg starry.jpg -o big.png --size 2048              (coarse to fine: 512, 1024, 2048 px)
   stylize photo.jpg starry.jpg -o out.png --precision fp32         (float32 everywhere)
@@ -71,6 +78,7 @@ def build_config(options: dict[str, Any]) -> Config:
         seed=options["seed"],
         device=options["device"],
         save_every=options["save_every"],
+        batch_size=options["batch_size"],
     )  # fmt: skip
 
 
@@ -85,13 +93,58 @@ def _fail(err: BaseException, verbose: bool) -> NoReturn:
 
 
 @click.command(epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.argument("content", type=click.Path(path_type=Path), required=False)
-@click.argument("styles", type=click.Path(path_type=Path), nargs=-1)
+@click.argument("inputs", nargs=-1, metavar="CONTENT [STYLE]...")
+@click.option(
+    "-s",
+    "--style",
+    "style_options",
+    multiple=True,
+    help="A style image, folder or glob (repeatable). With -s, every argument is a CONTENT input.",
+)
 @click.option(
     "-o",
     "--output",
     type=click.Path(path_type=Path),
-    help="Result file; format from its extension (.png .jpg .webp .tif).",
+    help="Result file (format from its extension: .png .jpg .webp .tif), or a folder "
+    "(existing, ending in /, or without extension) for several results.",
+)
+@click.option(
+    "--name",
+    default=DEFAULT_NAME,
+    show_default=True,
+    help="File names of results in an -o folder; fields {content} {style} {index} {seed} {size}, "
+    "e.g. '{index:04d}_{content}.jpg'.",
+)
+@click.option("--each-style", is_flag=True, help="One picture per style for every photo (a grid), not one blend.")
+@click.option("-r", "--recursive", is_flag=True, help="Look for images in sub-folders of input folders too.")
+@click.option("--overwrite", is_flag=True, help="Redo results already in the -o folder (by default they are skipped).")
+@click.option("--fail-fast", is_flag=True, help="Stop at the first input that fails (by default: report it, go on).")
+@click.option("--dry-run", is_flag=True, help="List what would be made or skipped, with sizes; compute nothing.")
+@click.option(
+    "--shard",
+    default=None,
+    metavar="K/N",
+    help="Do only the K-th of N interleaved slices of the work list (N processes or machines split it).",
+)
+@click.option(
+    "--batch-size",
+    type=int,
+    default=D.batch_size,
+    show_default=True,
+    help="Pictures of one size optimised together. 0: automatic (CPU: one per core up to 4; GPU: by free memory).",
+)
+@click.option(
+    "--log",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Append one JSON line per input (status, output, losses, time, error) to this file.",
+)
+@click.option(
+    "--progress",
+    type=click.Choice(PROGRESS_MODES),
+    default="auto",
+    show_default=True,
+    help="bars: a bar over the files and one per batch; lines: a line per file (auto: lines when not a terminal).",
 )
 @click.option(
     "--model",
@@ -222,15 +275,21 @@ def _fail(err: BaseException, verbose: bool) -> NoReturn:
     help="Print the parameters embedded in a PNG result and exit.",
 )
 @click.version_option(__version__, prog_name="stylize")
-def main(content: Path | None, styles: tuple[Path, ...], output: Path | None, quiet: bool, verbose: bool,
+def main(inputs: tuple[str, ...], style_options: tuple[str, ...], output: Path | None, quiet: bool, verbose: bool,
          list_layers: bool, inspect_path: Path | None, **options: Any) -> None:  # fmt: skip
-    """Paint the CONTENT photo in the style of one or more STYLE images (Gatys et al. 2015).
+    """Paint CONTENT photos in the style of one or more STYLE images (Gatys et al. 2015).
 
-    A pretrained VGG network is frozen; the pixels of the output are optimised (L-BFGS) so that
+    A pretrained VGG network is frozen; the pixels of each output are optimised (L-BFGS) so that
     its deep features match the photo and its feature correlations (Gram matrices) match the
     painting.
+
+    \b
+    Inputs: CONTENT STYLE [STYLE]...  the first argument is the photo, the others are styles
+            CONTENT... -s STYLE       with -s, every argument is a photo (file, folder or glob)
+    Several styles are blended into one picture (--style-blend), or --each-style gives one
+    picture per style. Folders are scanned for images (sorted); a quoted glob is expanded.
     """
-    from .actions import inspect_result, print_layers, run_one
+    from .actions import inspect_result, print_layers, run
 
     try:
         if list_layers:
@@ -239,12 +298,16 @@ def main(content: Path | None, styles: tuple[Path, ...], output: Path | None, qu
         if inspect_path is not None:
             inspect_result(inspect_path)
             return
-        if content is None or not styles:
-            raise click.UsageError("need a CONTENT image and at least one STYLE image")
+        contents, styles = list(inputs[:1]), list(inputs[1:])
+        if style_options:  # with -s every argument is a content input
+            contents, styles = list(inputs), list(style_options)
+        if not contents or not styles:
+            raise click.UsageError("need a CONTENT image and at least one STYLE image: CONTENT STYLE, CONTENT -s STYLE")
         if output is None:
             raise click.UsageError("missing -o/--output: where to write the result")
         config = build_config(options)
-        run_one(content, list(styles), output, config, quiet)
+        flags = BatchFlags(**{k: options.pop(k) for k in BATCH_FLAGS})
+        code = run(contents, styles, output, config, flags, quiet)
     except click.ClickException:
         raise
     except KeyboardInterrupt:
@@ -252,3 +315,4 @@ def main(content: Path | None, styles: tuple[Path, ...], output: Path | None, qu
         sys.exit(130)
     except Exception as err:
         _fail(err, verbose)
+    sys.exit(code)

@@ -1,0 +1,105 @@
+"""What happened to each job, the events a run reports, the summary and exit code, the JSON-lines log."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+from .plan import Job
+
+if TYPE_CHECKING:  # the engine imports torch; the CLI imports this module early
+    from ..engine import Step
+
+DONE, SKIPPED, FAILED = "done", "skipped", "failed"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    job: Job
+    status: str  # done, skipped or failed
+    error: str | None = None  # one line naming the file and the problem
+    seconds: float = 0.0  # wall time of the batch that made it (shared by its images)
+    size: tuple[int, int] | None = None  # (width, height) of the result
+    iterations: int = 0
+    losses: dict[str, float] | None = None  # total, content, style of the result
+    note: str | None = None  # why an optimisation ended early, or what it recovered from
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "index": self.job.index,
+            "content": str(self.job.content),
+            "styles": [str(s) for s in self.job.styles],
+            "output": str(self.job.output),
+            "status": self.status,
+            "error": self.error,
+            "seconds": round(self.seconds, 3),
+            "size": list(self.size) if self.size else None,
+            "iterations": self.iterations,
+            "losses": self.losses,
+            "note": self.note,
+        }
+
+
+@dataclass
+class Report:
+    outcomes: list[Outcome] = field(default_factory=list)
+    started: float = field(default_factory=time.monotonic)
+    stopped_early: bool = False  # --fail-fast stopped the run
+
+    def count(self, status: str) -> int:
+        return sum(o.status == status for o in self.outcomes)
+
+    @property
+    def exit_code(self) -> int:
+        """0: every job done or already there; 1: some failed."""
+        return 1 if self.count(FAILED) else 0
+
+    def summary(self, planned: int) -> str:
+        elapsed = time.monotonic() - self.started
+        minutes, seconds = divmod(round(elapsed), 60)
+        text = f"{self.count(DONE)} done, {self.count(SKIPPED)} skipped, {self.count(FAILED)} failed"
+        left = planned - len(self.outcomes)
+        if left:
+            text += f", {left} not started (--fail-fast)"
+        return f"{text} in {minutes}m{seconds:02d}s"
+
+
+class JsonLog:
+    """Appends one JSON object per outcome to a file, flushed at once (a killed run keeps its lines)."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.file: TextIO | None = None
+        if path is not None:
+            try:
+                self.file = path.open("a", encoding="utf-8")
+            except OSError as err:
+                from ..errors import SettingsError
+
+                raise SettingsError(f"--log {path}: cannot open for writing ({err.strerror or err})") from None
+
+    def write(self, outcome: Outcome) -> None:
+        if self.file is not None:
+            self.file.write(json.dumps(outcome.to_dict(), sort_keys=True) + "\n")
+            self.file.flush()
+
+    def close(self) -> None:
+        if self.file is not None:
+            self.file.close()
+            self.file = None
+
+
+class Events:
+    """What the runner tells its caller; the CLI overrides these to draw progress."""
+
+    def batch_started(self, jobs: Sequence[Job]) -> None:
+        """`jobs` are optimised together now; Step.index i is jobs[i]."""
+
+    def step(self, step: Step) -> None:
+        """An iteration of one picture of the current batch is done."""
+
+    def finished(self, outcome: Outcome) -> None:
+        """A job is done, skipped or failed."""

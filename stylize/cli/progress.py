@@ -1,0 +1,140 @@
+"""What a run shows while it works: bars (a bar over the files, a bar per batch beneath it) or
+plain lines (one per file, for logs and pipes), plus --save-every snapshots and, on Ctrl-C, the
+unfinished images of the current batch."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+from tqdm import tqdm
+
+from ..batch.report import DONE, FAILED, SKIPPED, Events, Outcome
+from ..config import Config
+from ..scales import plan_stages
+
+if TYPE_CHECKING:  # the engine imports torch; keep --help fast
+    from ..batch.plan import Job
+    from ..engine import Step
+
+PROGRESS_MODES = ("auto", "bars", "lines", "none")
+FILES_BAR = "{desc}: {percentage:3.0f}%|{bar}| {postfix} [{elapsed}<{remaining}]"  # files done as "k/N"
+
+
+class Progress(Events):
+    """Draws the run's progress; `mode` is bars, lines or none."""
+
+    def __init__(self, jobs: int, config: Config, mode: str) -> None:
+        self.jobs, self.config, self.mode = jobs, config, mode
+        self.batch: list[Job] = []
+        self.latest: dict[int, Step] = {}  # picture index in the batch -> its latest step
+        stages = plan_stages(config.size, config.scales, config.iterations)
+        self.before = [sum(s.iterations for s in stages[:k]) for k in range(len(stages))]  # per stage
+        self.per_picture = sum(s.iterations for s in stages)
+        self.credited: dict[int, float] = {}  # picture index -> share of the files bar given so far
+        self.seen = 0  # outcomes so far
+        self.files: Any = None
+        if mode == "bars" and jobs > 1:
+            self.files = tqdm(total=jobs, desc="files", unit="file", file=sys.stderr, dynamic_ncols=True,
+                              bar_format=FILES_BAR)  # fmt: skip
+            self.files.set_postfix_str(f"0/{jobs}")
+        self.bar: Any = None
+        self.bar_stage = 0
+
+    def batch_started(self, jobs: Sequence[Job]) -> None:
+        self.batch, self.latest, self.credited = list(jobs), {}, {i: 0.0 for i in range(len(jobs))}
+
+    def step(self, step: Step) -> None:
+        if self.bar is None or step.stage != self.bar_stage:
+            self._open_bar(step)
+        self.bar.update(1)
+        terms = {"loss": f"{step.loss:.4g}", "content": f"{step.content:.3f}", "style": f"{step.style:.4f}"}
+        if self.config.tv_weight > 0:
+            terms["tv"] = f"{step.tv:.2e}"
+        self.bar.set_postfix(terms, refresh=False)
+        self.latest[step.index] = step
+        done = self.before[step.stage - 1] + step.iteration  # over all stages of this picture
+        if self.files is not None:  # the files bar moves with every iteration, so its ETA is smooth
+            share = done / self.per_picture
+            self.files.update(share - self.credited[step.index])
+            self.credited[step.index] = share
+        every = self.config.save_every
+        if every and done % every == 0:
+            from ..images import save_image
+
+            output = self.batch[step.index].output
+            save_image(step.image, output.with_name(f"{output.stem}.{done:04d}{output.suffix}"))
+
+    def _open_bar(self, step: Step) -> None:
+        """One bar per batch and size: each size costs differently, so each gets its own ETA."""
+        self.close_bar()
+        height, width = step.image.shape[-2:]
+        label = f"{width}x{height}" + (f" x{step.images}" if step.images > 1 else "")
+        label += f" ({step.stage}/{step.stages})" if step.stages > 1 else ""
+        single = step.stages == 1 and step.images == 1 and self.jobs == 1
+        self.bar = tqdm(total=step.iterations * step.images, desc=None if single else label, unit="it",
+                        disable=self.mode != "bars", dynamic_ncols=True, file=sys.stderr,
+                        leave=self.jobs == 1, position=1 if self.files is not None else None)  # fmt: skip
+        self.bar_stage = step.stage
+
+    def finished(self, outcome: Outcome) -> None:
+        self.seen += 1
+        if self.files is not None:
+            if outcome.status == SKIPPED:  # skips cost nothing: leave them out of the rate and the ETA
+                self.files.total -= 1
+            else:
+                index = next((i for i, job in enumerate(self.batch) if job is outcome.job), None)
+                self.files.update(1.0 - self.credited.pop(index, 0.0) if index is not None else 1.0)
+            self.files.set_postfix_str(f"{self.seen}/{self.jobs}")
+        if outcome.status == DONE and len(self.batch) and outcome.job is self.batch[-1]:
+            self.close_bar()
+        self._tell(outcome)
+
+    def _tell(self, outcome: Outcome) -> None:
+        if outcome.status == FAILED:
+            self.write(f"stylize: error: {outcome.error}")
+        elif self.mode == "lines" or (self.mode == "bars" and self.jobs == 1):
+            self.write(f"{self._counter()}{describe(outcome)}")
+
+    def _counter(self) -> str:
+        return f"[{self.seen}/{self.jobs}] " if self.jobs > 1 else ""
+
+    def write(self, line: str) -> None:
+        if self.files is not None or self.bar is not None:
+            tqdm.write(line, file=sys.stderr)
+        else:
+            click.echo(line, err=True)
+
+    def save_unfinished(self) -> list[Path]:
+        """On Ctrl-C: keep what the current batch has made so far, clearly marked."""
+        from ..pipeline import save_unfinished
+
+        self.close()
+        kept = []
+        for index, step in sorted(self.latest.items()):
+            done = self.before[step.stage - 1] + step.iteration
+            kept.append(save_unfinished(step.image, self.batch[index].output, {"iterations_done": done}))
+        return kept
+
+    def close_bar(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+    def close(self) -> None:
+        self.close_bar()
+        if self.files is not None:
+            self.files.close()
+            self.files = None
+
+
+def describe(outcome: Outcome) -> str:
+    job = outcome.job
+    if outcome.status == SKIPPED:
+        return f"skipped {job.output} (already there; --overwrite to redo)"
+    size = f"{outcome.size[0]}x{outcome.size[1]}, " if outcome.size else ""
+    note = f"; {outcome.note}" if outcome.note else ""
+    return f"wrote {job.output} ({size}{outcome.iterations} iterations, {outcome.seconds:.0f}s{note})"
