@@ -21,7 +21,7 @@ if TYPE_CHECKING:  # the engine imports torch; keep --help fast
     from ..engine import Step
 
 PROGRESS_MODES = ("auto", "bars", "lines", "none")
-FILES_BAR = "{desc}: {percentage:3.0f}%|{bar}| {postfix} [{elapsed}<{remaining}]"  # files done as "k/N"
+FILES_BAR = "{desc}: {percentage:3.0f}%|{bar}| [{elapsed}<{remaining}]"  # desc: "files k/N"
 
 
 class Progress(Events):
@@ -38,9 +38,8 @@ class Progress(Events):
         self.seen = 0  # outcomes so far
         self.files: Any = None
         if mode == "bars" and jobs > 1:
-            self.files = tqdm(total=jobs, desc="files", unit="file", file=sys.stderr, dynamic_ncols=True,
+            self.files = tqdm(total=jobs, desc=f"files 0/{jobs}", unit="file", file=sys.stderr, dynamic_ncols=True,
                               bar_format=FILES_BAR)  # fmt: skip
-            self.files.set_postfix_str(f"0/{jobs}")
         self.bar: Any = None
         self.bar_stage = 0
 
@@ -88,7 +87,7 @@ class Progress(Events):
             else:
                 index = next((i for i, job in enumerate(self.batch) if job is outcome.job), None)
                 self.files.update(1.0 - self.credited.pop(index, 0.0) if index is not None else 1.0)
-            self.files.set_postfix_str(f"{self.seen}/{self.jobs}")
+            self.files.set_description_str(f"files {self.seen}/{self.jobs}")
         if outcome.status == DONE and len(self.batch) and outcome.job is self.batch[-1]:
             self.close_bar()
         self._tell(outcome)
