@@ -43,23 +43,38 @@ MAX_CPU_BATCH = 4  # images side by side on the CPU (each gets its share of the 
 
 
 def cpu_cores() -> int:
-    """Cores this process may use."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
+    """Threads torch computes with here: the cores, or fewer where OMP_NUM_THREADS (or
+    torch.set_num_threads) says so, as when several processes share a machine."""
+    return max(1, torch.get_num_threads())
 
 
 def default_batch_size(device: torch.device, pixels: int) -> int:
     """How many pictures of `pixels` pixels to optimise together on `device` when --batch-size is 0.
 
     CPU: one per core, up to MAX_CPU_BATCH (they run side by side; measured on 2 cores, 2 images
-    at a time make 8% more pictures per hour than one at a time). CUDA: as many as fit in half of
-    the free memory, up to MAX_GPU_BATCH. MPS: one (its memory is the system's).
+    at a time make 8% more pictures per hour than one at a time), and no more than fit in half of
+    the available memory. CUDA: as many as fit in half of the free memory, up to MAX_GPU_BATCH.
+    MPS: one (its memory is the system's).
     """
+    need = pixels * BYTES_PER_PIXEL
     if device.type == "cuda":
         free, _ = torch.cuda.mem_get_info(device)
-        return max(1, min(MAX_GPU_BATCH, int(free * 0.5) // (pixels * BYTES_PER_PIXEL)))
+        return max(1, min(MAX_GPU_BATCH, free // 2 // need))
     if device.type == "cpu":
-        return max(1, min(MAX_CPU_BATCH, cpu_cores()))
+        return max(1, min(MAX_CPU_BATCH, cpu_cores(), available_memory() // 2 // need))
     return 1
+
+
+def available_memory() -> int:
+    """Bytes the system can give without swapping (MemAvailable), or the free pages where that is unknown."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return 2**40  # unknown: do not limit by memory

@@ -72,7 +72,7 @@ class SideBySide:
         return [job.result()[0] for job in jobs]
 
     def close(self) -> None:
-        self.pool.shutdown(wait=True)
+        self.pool.shutdown(wait=True, cancel_futures=True)  # on Ctrl-C: finish the running evaluations only
 
 
 def evaluation_for(device: torch.device, batch: int) -> tuple[Evaluate, Callable[[], None]]:

@@ -21,7 +21,7 @@ from .errors import ImageError
 from .formats import OUTPUT_FORMATS
 
 METADATA_KEY = "stylize"
-MAX_PIXELS = 200_000_000  # larger images are refused before decoding (a small file can declare a huge image)
+MAX_PIXELS = 150_000_000  # larger images are refused before decoding (a small file can declare a huge image)
 # .NAME.HOST.PID.part: a result being written; left behind only if the writer was killed mid-write
 PART_FILE = re.compile(r"^\.(?P<name>.+)\.(?P<host>[^.]+)\.(?P<pid>\d+)\.part$")
 
@@ -57,13 +57,16 @@ def _open(path: Path) -> Image.Image:
             opened = Image.open(path)
     except UnidentifiedImageError:
         raise ImageError(f"{path}: not an image Pillow can read") from None
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as err:
+    except Image.DecompressionBombError:  # Pillow's own guard, at twice its MAX_IMAGE_PIXELS
+        limit = MAX_PIXELS / 1e6
+        raise ImageError(f"{path}: declares more than {limit:.0f} megapixels; refused before decoding") from None
+    except (OSError, SyntaxError, ValueError) as err:
         raise ImageError(f"{path}: cannot read image ({err})") from None
     width, height = opened.size
     if width * height > MAX_PIXELS:
         opened.close()
         raise ImageError(f"{path}: {width}x{height} is {width * height / 1e6:.0f} megapixels, more than the "
-                         f"limit of {MAX_PIXELS / 1e6:.0f}")  # fmt: skip
+                         f"limit of {MAX_PIXELS / 1e6:.0f}; refused before decoding")  # fmt: skip
     return opened
 
 
@@ -186,4 +189,3 @@ def read_metadata(path: Path) -> dict[str, Any]:
         raise ImageError(f"{path}: carries no stylize parameters", hint="only PNG results made by stylize do")
     loaded: dict[str, Any] = json.loads(text)
     return loaded
-

@@ -122,3 +122,37 @@ def test_bad_output_paths_are_found_before_work(tmp_path: Path) -> None:
     (tmp_path / "dir.png").mkdir()
     with pytest.raises(ImageError, match="is a folder"):
         check_output_path(tmp_path / "dir.png")
+
+
+def png_header_only(path: Path, width: int, height: int) -> None:
+    """A 60-byte PNG that declares a width x height image (a decompression bomb's header)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IEND", b""))
+
+
+def test_an_image_declaring_too_many_pixels_is_refused_before_decoding(tmp_path: Path) -> None:
+    from stylize.images import MAX_PIXELS, image_size
+
+    for side in (13_000, 30_000):  # over our limit; over Pillow's own guard too
+        bomb = tmp_path / f"bomb{side}.png"
+        png_header_only(bomb, side, side)
+        assert bomb.stat().st_size < 100 and side**2 > MAX_PIXELS
+        for read in (load_image, image_size):
+            with pytest.raises(ImageError, match="megapixels.*; refused before decoding"):
+                read(bomb)
+
+
+def test_image_size_reads_the_header_and_applies_exif_rotation(tmp_path: Path) -> None:
+    from stylize.images import image_size
+
+    image = Image.new("RGB", (40, 20), "red")
+    exif = image.getexif()
+    exif[0x0112] = 6
+    image.save(tmp_path / "r.jpg", exif=exif)
+    assert image_size(tmp_path / "r.jpg") == (20, 40) == load_image(tmp_path / "r.jpg").size
