@@ -20,7 +20,8 @@ from pathlib import Path
 from common import JUDGE, SHARED, judge
 
 from stylize.config import Config
-from stylize.pipeline import load_network, stylize_file
+from stylize.outputs import stylize_file
+from stylize.pipeline import load_network
 
 # content, style, ref content_rel, ref style_rel (the classic tool at 512 px)
 PAIRS = (

@@ -19,7 +19,8 @@ if TYPE_CHECKING:
     from .config import Config
     from .engine import Result, Step
     from .errors import StylizeError
-    from .pipeline import load_network, stylize_file, transfer
+    from .outputs import stylize_file
+    from .pipeline import load_network, transfer
 
 _HOMES = {
     "Config": "config",
@@ -27,7 +28,7 @@ _HOMES = {
     "Result": "engine",
     "Step": "engine",
     "transfer": "pipeline",
-    "stylize_file": "pipeline",
+    "stylize_file": "outputs",
     "load_network": "pipeline",
 }
 

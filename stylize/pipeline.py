@@ -1,6 +1,6 @@
 """Files and images in, a stylised image out: glue between images, weights, and the engine.
 
-This is the Python API (`stylize.transfer`, `stylize.stylize_file`); the CLI is a thin layer on
+This is the Python API (`stylize.transfer`; files in and out: `outputs.stylize_file`); the CLI is a thin layer on
 top. Nothing here prints.
 """
 
@@ -8,21 +8,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from pathlib import Path
-from typing import Any, cast
+from typing import cast
 
 import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from . import __version__
 from .config import Config
 from .devices import resolve_device
 from .engine import OnStep, Result, optimize_batch
 from .errors import OptimizationError, SettingsError
 from .evaluation import evaluation_for
 from .features import FeatureExtractor
-from .images import check_output_path, load_image, long_side_size, resize_exact, resize_long_side, save_image, to_tensor
+from .images import long_side_size, resize_exact, resize_long_side, to_tensor
 from .inits import smoothed_noise
 from .layers import LayerChoice, preset, validate
 from .objective import Objective, Targets, content_features, stack_targets, style_grams
@@ -211,46 +209,3 @@ def initial_image(
     if init_image is None:
         raise SettingsError(f"--init {config.init!r}: not one of {', '.join(INIT_KINDS)} and no image given")
     return to_tensor(resize_exact(init_image, height, width))
-
-
-def stylize_file(
-    content: Path,
-    styles: Sequence[Path],
-    output: Path,
-    config: Config,
-    on_step: OnStep | None = None,
-    network: Network | None = None,
-) -> Result:
-    """Read the inputs, run, and write `output` atomically with the run's parameters embedded."""
-    check_output_path(output)
-    content_image = load_image(content)
-    style_images = [load_image(p) for p in styles]
-    init_image = None if config.init in INIT_KINDS else load_image(Path(config.init))
-    try:
-        result = transfer(content_image, style_images, config, on_step, network, init_image)
-    except OptimizationError as err:
-        if isinstance(err.image, torch.Tensor):  # keep the last good image, clearly marked
-            kept = save_unfinished(err.image, output, {"error": err.message})
-            err.message += f"; the last good image is in {kept}"
-        raise
-    save_image(result.image, output, run_metadata(content, styles, config, result))
-    return result
-
-
-def save_unfinished(image: torch.Tensor, output: Path, details: dict[str, Any]) -> Path:
-    """Keep the image of an interrupted or failed run as OUT.unfinished.EXT, marked in its metadata."""
-    kept = output.with_name(f"{output.stem}.unfinished{output.suffix}")
-    save_image(image, kept, {"unfinished": True, **details})
-    return kept
-
-
-def run_metadata(content: Path, styles: Sequence[Path], config: Config, result: Result) -> dict[str, Any]:
-    """What a PNG result carries so that it can be reproduced."""
-    return {
-        "version": __version__,
-        "content": str(content),
-        "styles": [str(s) for s in styles],
-        "config": config.to_dict(),
-        "iterations_done": result.iterations,
-        "final_loss": {"total": result.loss, "content": result.content, "style": result.style, "tv": result.tv},
-    }

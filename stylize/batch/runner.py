@@ -20,16 +20,8 @@ from ..devices import default_batch_size
 from ..engine import Result
 from ..errors import ImageError, OptimizationError
 from ..images import image_size, load_image, remove_stale_parts, save_image
-from ..pipeline import (
-    INIT_KINDS,
-    Network,
-    Picture,
-    StyleBank,
-    run_metadata,
-    save_unfinished,
-    stage_sizes,
-    transfer_batch,
-)
+from ..outputs import run_metadata, save_unfinished
+from ..pipeline import INIT_KINDS, Network, Picture, StyleBank, stage_sizes, transfer_batch
 from ..precision import resolve_precision
 from .plan import Job, is_done
 from .report import DONE, FAILED, SKIPPED, Events, JsonLog, Outcome, Report

@@ -109,7 +109,7 @@ class Progress(Events):
 
     def save_unfinished(self) -> list[Path]:
         """On Ctrl-C: keep what the current batch has made so far, clearly marked."""
-        from ..pipeline import save_unfinished
+        from ..outputs import save_unfinished
 
         self.close()
         kept = []
