@@ -252,3 +252,25 @@ def test_sigkill_in_the_middle_leaves_no_partial_file_and_a_rerun_completes(
     assert finished.returncode == 0, finished.stderr.decode()
     assert sorted(p.name for p in out.iterdir()) == [f"f{i}_style.png" for i in range(8)]
     assert b"skipped" in finished.stderr
+
+
+def test_ctrl_c_in_a_batch_keeps_every_unfinished_picture_and_exits_130(
+    batch: Run, photos: Path, images: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from stylize import engine, pipeline
+
+    def interrupted(objective: object, init: object, config: object, on_step: object, evaluate: object) -> object:
+        def stop_at_second(step: engine.Step) -> None:
+            assert callable(on_step)
+            on_step(step)
+            if step.iteration == 2 and step.index == 1:
+                raise KeyboardInterrupt
+
+        return engine.optimize_batch(objective, init, config, stop_at_second, evaluate)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pipeline, "optimize_batch", interrupted)
+    out = tmp_path / "out"
+    result = batch(str(photos), str(images["style"]), "-o", str(out), "--batch-size", "2")
+    assert result.exit_code == 130
+    assert sorted(outputs(out)) == ["p0_style.unfinished.png", "p1_style.unfinished.png"]
+    assert result.stderr.count("unfinished image saved") == 2

@@ -40,12 +40,13 @@ def test_help_lists_every_flag_with_its_default() -> None:
                  "--content-weight", "--style-weight", "--tv-weight", "--style-blend", "--optimizer",
                  "--iterations", "--scales", "--precision", "--lr", "--init", "--size", "--style-size", "--seed",
                  "--device", "--save-every", "--quiet", "--verbose", "--list-layers", "--inspect",
-                 "--version"]:  # fmt: skip
+                 "--version", "--style", "--name", "--each-style", "--recursive", "--overwrite", "--fail-fast",
+                 "--dry-run", "--shard", "--batch-size", "--log", "--progress"]:  # fmt: skip
         assert flag in text, flag
     defaults = Config()
     flat = " ".join(text.split())
     for value in [defaults.iterations, defaults.size, defaults.style_weight, defaults.model, defaults.init,
-                  defaults.scales, defaults.precision]:  # fmt: skip
+                  defaults.scales, defaults.precision, defaults.batch_size]:  # fmt: skip
         assert f"[default: {value}]" in flat, value
 
 

@@ -99,6 +99,7 @@ def _fail(err: BaseException, verbose: bool) -> NoReturn:
     "--style",
     "style_options",
     multiple=True,
+    metavar="STYLE",
     help="A style image, folder or glob (repeatable). With -s, every argument is a CONTENT input.",
 )
 @click.option(
@@ -111,6 +112,7 @@ def _fail(err: BaseException, verbose: bool) -> NoReturn:
 @click.option(
     "--name",
     default=DEFAULT_NAME,
+    metavar="TEMPLATE",
     show_default=True,
     help="File names of results in an -o folder; fields {content} {style} {index} {seed} {size}, "
     "e.g. '{index:04d}_{content}.jpg'.",
