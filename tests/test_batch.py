@@ -274,3 +274,15 @@ def test_ctrl_c_in_a_batch_keeps_every_unfinished_picture_and_exits_130(
     assert result.exit_code == 130
     assert sorted(outputs(out)) == ["p0_style.unfinished.png", "p1_style.unfinished.png"]
     assert result.stderr.count("unfinished image saved") == 2
+
+
+def test_photos_given_as_styles_by_an_unquoted_glob_get_a_note(
+    batch: Run, photos: Path, images: dict[str, Path], tmp_path: Path
+) -> None:
+    shell_glob = [str(photos / f"p{i}.png") for i in range(3)]  # what `photos/*.png` becomes in the shell
+    result = batch(*shell_glob, str(images["style"]), "-o", str(tmp_path / "out"))
+    assert result.exit_code == 0
+    assert "in a blend of 3 styles" in result.stderr and "name the style with -s" in result.stderr
+    assert sorted(outputs(tmp_path / "out")) == ["p0_p1+p2+style.png"]
+    with_s = batch(*shell_glob, "-s", str(images["style"]), "-o", str(tmp_path / "three"))
+    assert "note" not in with_s.stderr and len(outputs(tmp_path / "three")) == 3

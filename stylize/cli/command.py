@@ -82,6 +82,13 @@ def build_config(options: dict[str, Any]) -> Config:
     )  # fmt: skip
 
 
+def _note_blend(content: str, styles: list[str]) -> None:
+    """An unquoted shell glob (`photos/*.jpg starry.jpg`) makes every photo but the first a style: say so."""
+    shown = ", ".join(styles[:3]) + (", ..." if len(styles) > 3 else "")
+    click.echo(f"stylize: note: {content} in a blend of {len(styles)} styles ({shown}); "
+               "for several photos, name the style with -s", err=True)  # fmt: skip
+
+
 def _fail(err: BaseException, verbose: bool) -> NoReturn:
     if verbose:
         traceback.print_exc()
@@ -309,6 +316,8 @@ def main(inputs: tuple[str, ...], style_options: tuple[str, ...], output: Path |
             raise click.UsageError("missing -o/--output: where to write the result")
         config = build_config(options)
         flags = BatchFlags(**{k: options.pop(k) for k in BATCH_FLAGS})
+        if not style_options and len(styles) > 1 and config.style_blend is None and not flags.each_style and not quiet:
+            _note_blend(contents[0], styles)
         code = run(contents, styles, output, config, flags, quiet)
     except click.ClickException:
         raise
