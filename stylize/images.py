@@ -35,13 +35,18 @@ def load_image(path: Path) -> Image.Image:
             return _to_rgb(upright)
         except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as err:
             raise ImageError(f"{path}: cannot decode image ({err})") from None
+        except Exception as err:  # a malformed file can trip any decoder; one bad input must not end a batch
+            raise ImageError(f"{path}: cannot decode image ({type(err).__name__}: {err})") from None
 
 
 def image_size(path: Path) -> tuple[int, int]:
     """(width, height) of the upright image, from the file's header only (nothing is decoded)."""
     with _open(path) as opened:
         width, height = opened.size
-        orientation = opened.getexif().get(0x0112, 1)  # EXIF orientation 5-8 turn the image a quarter
+        try:
+            orientation = opened.getexif().get(0x0112, 1)  # EXIF orientation 5-8 turn the image a quarter
+        except Exception:  # unreadable EXIF: decoding will say what is wrong with the file
+            orientation = 1
         return (height, width) if orientation in (5, 6, 7, 8) else (width, height)
 
 
@@ -62,6 +67,8 @@ def _open(path: Path) -> Image.Image:
         raise ImageError(f"{path}: declares more than {limit:.0f} megapixels; refused before decoding") from None
     except (OSError, SyntaxError, ValueError) as err:
         raise ImageError(f"{path}: cannot read image ({err})") from None
+    except Exception as err:  # as in load_image: a malformed header can trip any plugin
+        raise ImageError(f"{path}: cannot read image ({type(err).__name__}: {err})") from None
     width, height = opened.size
     if width * height > MAX_PIXELS:
         opened.close()

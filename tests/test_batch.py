@@ -24,6 +24,7 @@ from stylize.batch.plan import Job, make_jobs, output_name, shard
 from stylize.cli import main
 from stylize.config import Config
 from stylize.errors import SettingsError
+from stylize.layers import parse_layer_list
 
 Run = Callable[..., Result]
 
@@ -286,3 +287,28 @@ def test_photos_given_as_styles_by_an_unquoted_glob_get_a_note(
     assert sorted(outputs(tmp_path / "out")) == ["p0_p1+p2+style.png"]
     with_s = batch(*shell_glob, "-s", str(images["style"]), "-o", str(tmp_path / "three"))
     assert "note" not in with_s.stderr and len(outputs(tmp_path / "three")) == 3
+
+
+def test_a_photo_that_changes_size_after_planning_fails_alone(
+    weights_file: Callable[[str, str], Path], images: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from stylize.batch import runner
+    from stylize.batch.report import Events
+    from stylize.pipeline import load_network
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for i in range(2):
+        pattern_image(48, 36, seed=50 + i).save(folder / f"q{i}.png")
+    config = Config(weights=weights_file("vgg19", "relu2_1"), size=40, iterations=2, device="cpu",
+                    content_layers=parse_layer_list("relu2_1", "c"),
+                    style_layers=parse_layer_list("relu1_1,relu2_1", "s"))  # fmt: skip
+    jobs = make_jobs(find_images([str(folder)]), [images["style"]], tmp_path / "out", True, config)
+    (tmp_path / "out").mkdir()
+    real_size = runner.image_size
+    monkeypatch.setattr(runner, "image_size", lambda p: (36, 48) if p.name == "q1.png" else real_size(p))
+    net = load_network(config)
+    report = runner.run_jobs(jobs, config, net, runner.RunOptions(), Events())
+    net.extractor.close()
+    assert [o.status for o in sorted(report.outcomes, key=lambda o: o.job.index)] == ["done", "failed"]
+    assert "changed while the run was planned" in (report.outcomes[-1].error or "")

@@ -26,6 +26,8 @@ from ..precision import resolve_precision
 from .plan import Job, is_done
 from .report import DONE, FAILED, SKIPPED, Events, JsonLog, Outcome, Report
 
+Sizes = tuple[tuple[int, int], ...]  # (width, height) of a picture at each stage: pictures alike share a batch
+
 
 @dataclass(frozen=True)
 class RunOptions:
@@ -80,15 +82,15 @@ class _Runner:
         styles = load_styles(todo)
         init = None if self.config.init in INIT_KINDS else load_image(Path(self.config.init))
         bank = StyleBank(self.net, self.config, resolve_precision(self.config.precision, self.net.device))
-        for batch in self.batches(todo):
+        for sizes, batch in self.batches(todo):
             if self.stopped:
                 return
-            self.run_batch(batch, styles, init, bank)
+            self.run_batch(batch, sizes, styles, init, bank)
 
-    def batches(self, jobs: Sequence[Job]) -> list[list[Job]]:
+    def batches(self, jobs: Sequence[Job]) -> list[tuple[Sizes, list[Job]]]:
         """Jobs whose pictures have the same size at every stage, in groups of at most the batch size,
         in the order of the work list (by first appearance of each size). Unreadable headers fail here."""
-        groups: dict[tuple[tuple[int, int], ...], list[Job]] = {}
+        groups: dict[Sizes, list[Job]] = {}
         for job in jobs:
             try:
                 sizes = stage_sizes(image_size(job.content), self.config)
@@ -100,10 +102,10 @@ class _Runner:
         for sizes, group in groups.items():
             width, height = sizes[-1]
             size = self.config.batch_size or default_batch_size(self.net.device, width * height)
-            batches += [group[i : i + size] for i in range(0, len(group), size)]
+            batches += [(sizes, group[i : i + size]) for i in range(0, len(group), size)]
         return batches
 
-    def run_batch(self, jobs: list[Job], styles: dict[Path, Image.Image], init: Image.Image | None,
+    def run_batch(self, jobs: list[Job], sizes: Sizes, styles: dict[Path, Image.Image], init: Image.Image | None,
                   bank: StyleBank) -> None:  # fmt: skip
         pictures, ready = [], []
         for job in jobs:
@@ -111,6 +113,9 @@ class _Runner:
                 content = load_image(job.content)
             except ImageError as err:
                 self.record(Outcome(job, FAILED, error=err.message))
+                continue
+            if stage_sizes(content.size, self.config) != sizes:  # the file changed since its header was read
+                self.record(Outcome(job, FAILED, error=f"{job.content}: changed while the run was planned; rerun"))
                 continue
             pictures.append(Picture(content, tuple(styles[p] for p in job.styles), init))
             ready.append(job)
