@@ -30,10 +30,11 @@ from common import SAMPLES, PeakMemory, conv_flops, judge, matmul_flops_per_seco
 
 from stylize.config import Config
 from stylize.engine import Step
-from stylize.images import load_image, resize_long_side, save_image, to_tensor
+from stylize.images import resize_long_side, save_image, to_tensor
 from stylize.objective import Objective, compute_targets
 from stylize.pipeline import Network, load_network, transfer
 from stylize.precision import network_precision, precision_name, resolve_precision
+from stylize.reading import load_image
 
 
 @dataclass

@@ -55,6 +55,7 @@ class Config:
     device: str = "auto"  # auto (GPU if present), cpu, cuda, cuda:N, mps
     save_every: int = 0  # save an intermediate image every N iterations; 0: never
     batch_size: int = 0  # pictures of one size optimised together; 0: per device (CPU cores, GPU memory)
+    max_pixels: int = 150_000_000  # larger input images are refused from their header; 0: no limit
 
     def __post_init__(self) -> None:
         check_settings(self)
@@ -102,6 +103,8 @@ def check_settings(config: Config) -> None:
             f"{coarsest:.0f} px; the smallest is {MIN_SIZE} px",
             hint="use fewer --scales, or 0 for automatic",
         )
+    if config.max_pixels < 0:
+        raise SettingsError(f"--max-pixels must be >= 0 (0: no limit), got {config.max_pixels}")
     if config.batch_size < 0:
         raise SettingsError(f"--batch-size must be >= 0 (0: automatic), got {config.batch_size}")
     if config.save_every < 0:

@@ -6,7 +6,7 @@ import os
 
 import torch
 
-from .errors import SettingsError
+from .errors import ResourceError, SettingsError
 
 
 def resolve_device(spec: str) -> torch.device:
@@ -78,3 +78,35 @@ def available_memory() -> int:
         return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
     except (ValueError, OSError, AttributeError):
         return 2**40  # unknown: do not limit by memory
+
+
+def memory_needed(pixels: int, batch: int) -> int:
+    """Bytes a batch of `batch` pictures of `pixels` output pixels needs while optimised (an estimate)."""
+    return pixels * BYTES_PER_PIXEL * batch
+
+
+def memory_available(device: torch.device) -> int:
+    if device.type == "cuda":
+        free, _ = torch.cuda.mem_get_info(device)
+        return int(free)
+    return available_memory()
+
+
+def check_memory(device: torch.device, size: tuple[int, int], batch: int, long_side: int) -> str | None:
+    """Refuse (ResourceError) a run that cannot fit, suggesting what would; a warning where it takes
+    more than half of what is free; None where it fits comfortably."""
+    width, height = size
+    need, free = memory_needed(width * height, batch), memory_available(device)
+    where = "GPU memory" if device.type == "cuda" else "memory"
+    if need > free:
+        per_picture = memory_needed(width * height, 1)
+        if batch > 1 and per_picture <= free:
+            hint = f"use --batch-size {free // per_picture}"
+        else:  # pixels scale with the square of --size
+            hint = f"use --size {max(32, int(long_side * (0.8 * free / per_picture) ** 0.5) // 32 * 32)} or less"
+        raise ResourceError(f"{batch} picture(s) of {width}x{height} need about {need / 2**30:.1f} GiB of {where}; "
+                            f"{free / 2**30:.1f} GiB is free", hint=hint)  # fmt: skip
+    if need > free // 2:
+        return (f"{batch} picture(s) of {width}x{height} will use about {need / 2**30:.1f} GiB of the "
+                f"{free / 2**30:.1f} GiB of {where} free")  # fmt: skip
+    return None

@@ -41,3 +41,7 @@ class OptimizationError(StylizeError):
     """
 
     image: object = None
+
+
+class ResourceError(StylizeError):
+    """The run needs more memory (or another resource) than the machine has; found before starting."""

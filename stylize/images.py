@@ -9,85 +9,20 @@ import json
 import os
 import re
 import socket
-import warnings
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
-from PIL import Image, ImageOps, PngImagePlugin, UnidentifiedImageError
+from PIL import Image, PngImagePlugin, UnidentifiedImageError
 
 from .errors import ImageError
 from .formats import OUTPUT_FORMATS
 
 METADATA_KEY = "stylize"
-MAX_PIXELS = 150_000_000  # larger images are refused before decoding (a small file can declare a huge image)
+ALPHA_FORMATS = ("PNG", "WEBP", "TIFF")  # formats that keep a transparency channel
 # .NAME.HOST.PID.part: a result being written; left behind only if the writer was killed mid-write
 PART_FILE = re.compile(r"^\.(?P<name>.+)\.(?P<host>[^.]+)\.(?P<pid>\d+)\.part$")
-
-
-def load_image(path: Path) -> Image.Image:
-    """Decode `path` to an upright RGB image, or raise ImageError naming the file and problem."""
-    with _open(path) as opened:
-        try:
-            opened.load()
-            upright = ImageOps.exif_transpose(opened)
-            return _to_rgb(upright)
-        except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as err:
-            raise ImageError(f"{path}: cannot decode image ({err})") from None
-        except Exception as err:  # a malformed file can trip any decoder; one bad input must not end a batch
-            raise ImageError(f"{path}: cannot decode image ({type(err).__name__}: {err})") from None
-
-
-def image_size(path: Path) -> tuple[int, int]:
-    """(width, height) of the upright image, from the file's header only (nothing is decoded)."""
-    with _open(path) as opened:
-        width, height = opened.size
-        try:
-            orientation = opened.getexif().get(0x0112, 1)  # EXIF orientation 5-8 turn the image a quarter
-        except Exception:  # unreadable EXIF: decoding will say what is wrong with the file
-            orientation = 1
-        return (height, width) if orientation in (5, 6, 7, 8) else (width, height)
-
-
-def _open(path: Path) -> Image.Image:
-    """Open (header only) with errors that name the file; refuses images over MAX_PIXELS."""
-    if not path.exists():
-        raise ImageError(f"{path}: no such file")
-    if path.is_dir():
-        raise ImageError(f"{path}: is a folder, expected an image file")
-    try:
-        with warnings.catch_warnings():  # we check the size ourselves, below
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            opened = Image.open(path)
-    except UnidentifiedImageError:
-        raise ImageError(f"{path}: not an image Pillow can read") from None
-    except Image.DecompressionBombError:  # Pillow's own guard, at twice its MAX_IMAGE_PIXELS
-        limit = MAX_PIXELS / 1e6
-        raise ImageError(f"{path}: declares more than {limit:.0f} megapixels; refused before decoding") from None
-    except (OSError, SyntaxError, ValueError) as err:
-        raise ImageError(f"{path}: cannot read image ({err})") from None
-    except Exception as err:  # as in load_image: a malformed header can trip any plugin
-        raise ImageError(f"{path}: cannot read image ({type(err).__name__}: {err})") from None
-    width, height = opened.size
-    if width * height > MAX_PIXELS:
-        opened.close()
-        raise ImageError(f"{path}: {width}x{height} is {width * height / 1e6:.0f} megapixels, more than the "
-                         f"limit of {MAX_PIXELS / 1e6:.0f}; refused before decoding")  # fmt: skip
-    return opened
-
-
-def _to_rgb(image: Image.Image) -> Image.Image:
-    if image.mode == "RGB":
-        return image.copy()
-    if image.mode in ("RGBA", "LA", "P", "PA") or "transparency" in image.info:
-        rgba = image.convert("RGBA")
-        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-        return Image.alpha_composite(white, rgba).convert("RGB")  # transparent areas on white
-    if image.mode.startswith("I;16") or image.mode == "I":
-        array = np.asarray(image, dtype=np.float64)
-        return Image.fromarray(np.clip(array / 257.0, 0, 255).astype(np.uint8)).convert("RGB")
-    return image.convert("RGB")
 
 
 def long_side_size(size: tuple[int, int], long_side: int) -> tuple[int, int]:
@@ -131,8 +66,14 @@ def check_output_path(path: Path) -> None:
         raise ImageError(f"{path}: is a folder, expected a file name")
 
 
-def save_image(tensor: torch.Tensor, path: Path, metadata: dict[str, Any] | None = None) -> None:
-    """Write atomically (temporary file in the same folder, then rename); metadata as PNG text."""
+def save_image(
+    tensor: torch.Tensor, path: Path, metadata: dict[str, Any] | None = None, alpha: Image.Image | None = None
+) -> None:
+    """Write atomically (temporary file in the same folder, then rename); metadata as PNG text.
+
+    `alpha` (mode L, any size) becomes the result's transparency where the format keeps one
+    (PNG, WebP, TIFF); a JPEG keeps the transparent areas on white, as they were optimised.
+    """
     check_output_path(path)
     fmt, options = OUTPUT_FORMATS[path.suffix.lower()]
     options = dict(options)
@@ -144,7 +85,10 @@ def save_image(tensor: torch.Tensor, path: Path, metadata: dict[str, Any] | None
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)  # the umask applies, as for any file
         with os.fdopen(fd, "wb") as out:
-            to_pil(tensor).save(out, format=fmt, **options)
+            picture = to_pil(tensor)
+            if alpha is not None and fmt in ALPHA_FORMATS:
+                picture.putalpha(alpha.resize(picture.size, Image.Resampling.LANCZOS))
+            picture.save(out, format=fmt, **options)
             out.flush()
             os.fsync(out.fileno())
         os.replace(tmp, path)

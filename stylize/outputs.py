@@ -13,8 +13,9 @@ from . import __version__
 from .config import Config
 from .engine import OnStep, Result
 from .errors import OptimizationError
-from .images import check_output_path, load_image, save_image
+from .images import check_output_path, save_image
 from .pipeline import INIT_KINDS, Network, transfer
+from .reading import load_image
 
 
 def stylize_file(

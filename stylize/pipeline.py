@@ -20,9 +20,9 @@ from .engine import OnStep, Result, optimize_batch
 from .errors import OptimizationError, SettingsError
 from .evaluation import evaluation_for
 from .features import FeatureExtractor
-from .images import long_side_size, resize_exact, resize_long_side, to_tensor
+from .images import long_side_size, resize_exact, to_tensor
 from .inits import smoothed_noise
-from .layers import LayerChoice, preset, validate
+from .layers import LayerChoice, layer_names, preset, validate
 from .objective import Objective, Targets, content_features, stack_targets, style_grams
 from .precision import resolve_precision
 from .scales import plan_stages
@@ -78,7 +78,9 @@ class StyleBank:
     def grams(self, styles: tuple[Image.Image, ...], size: int) -> dict[str, torch.Tensor]:
         key = (tuple(id(s) for s in styles), size)  # the cache holds the images, so ids stay theirs
         if key not in self.cache:
-            tensors = [to_tensor(resize_long_side(s, size)).to(self.net.device) for s in styles]
+            smallest = min_side(self.config)
+            tensors = [to_tensor(resize_exact(s, *reversed(fitted_size(s.size, size, smallest)))).to(self.net.device)
+                       for s in styles]  # fmt: skip
             grams = style_grams(self.net.extractor, self.net.choice, tensors, self.config.style_blend, self.dtype)
             self.cache[key] = (styles, grams)
         return self.cache[key][1]
@@ -87,7 +89,26 @@ class StyleBank:
 def stage_sizes(content_size: tuple[int, int], config: Config) -> tuple[tuple[int, int], ...]:
     """(width, height) of a content photo at every stage of a run; pictures with equal sizes share a batch."""
     stages = plan_stages(config.size, config.scales, config.iterations)
-    return tuple(long_side_size(content_size, stage.size) for stage in stages)
+    smallest = min_side(config)
+    return tuple(fitted_size(content_size, stage.size, smallest) for stage in stages)
+
+
+def fitted_size(size: tuple[int, int], long_side: int, min_side: int = 1) -> tuple[int, int]:
+    """(width, height) with the longer side `long_side` px; but a very wide or tall image keeps its
+    shorter side at `min_side` px (what the deepest layer needs), its longer side growing."""
+    width, height = long_side_size(size, long_side)
+    if min(width, height) >= min_side:
+        return width, height
+    scale = min_side / min(size)
+    return max(min_side, round(size[0] * scale)), max(min_side, round(size[1] * scale))
+
+
+def min_side(config: Config) -> int:
+    """The shortest side the network takes: one pixel left after the max-pools before its deepest layer."""
+    choice = layer_choice(config)
+    names = layer_names(config.model)
+    deepest = max(names.index(lw.name) for lw in (*choice.content, *choice.style))
+    return int(2 ** sum(name.startswith("pool") for name in names[:deepest]))
 
 
 def transfer(

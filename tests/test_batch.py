@@ -306,7 +306,7 @@ def test_a_photo_that_changes_size_after_planning_fails_alone(
     jobs = make_jobs(find_images([str(folder)]), [images["style"]], tmp_path / "out", True, config)
     (tmp_path / "out").mkdir()
     real_size = runner.image_size
-    monkeypatch.setattr(runner, "image_size", lambda p: (36, 48) if p.name == "q1.png" else real_size(p))
+    monkeypatch.setattr(runner, "image_size", lambda p, limit: (36, 48) if p.name == "q1.png" else real_size(p, limit))
     net = load_network(config)
     report = runner.run_jobs(jobs, config, net, runner.RunOptions(), Events())
     net.extractor.close()

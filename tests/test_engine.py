@@ -11,10 +11,11 @@ import torch
 from stylize.config import Config
 from stylize.engine import Step, optimize
 from stylize.errors import OptimizationError
-from stylize.images import load_image, resize_long_side, to_tensor
+from stylize.images import resize_long_side, to_tensor
 from stylize.layers import parse_layer_list
 from stylize.objective import LossTerms, Objective, compute_targets
 from stylize.pipeline import load_network
+from stylize.reading import load_image
 
 
 @pytest.fixture

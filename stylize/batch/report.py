@@ -103,3 +103,6 @@ class Events:
 
     def finished(self, outcome: Outcome) -> None:
         """A job is done, skipped or failed."""
+
+    def warning(self, message: str) -> None:
+        """Something a user should know that does not stop the job (an animation's first frame was used, ...)."""

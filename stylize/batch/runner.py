@@ -16,13 +16,14 @@ import torch
 from PIL import Image
 
 from ..config import Config
-from ..devices import default_batch_size
+from ..devices import check_memory, default_batch_size
 from ..engine import Result
 from ..errors import ImageError, OptimizationError
-from ..images import image_size, load_image, remove_stale_parts, save_image
+from ..images import remove_stale_parts, save_image
 from ..outputs import run_metadata, save_unfinished
 from ..pipeline import INIT_KINDS, Network, Picture, StyleBank, stage_sizes, transfer_batch
 from ..precision import resolve_precision
+from ..reading import image_size, load_image, read_image
 from .plan import Job, is_done
 from .report import DONE, FAILED, SKIPPED, Events, JsonLog, Outcome, Report
 
@@ -47,10 +48,27 @@ def run_jobs(jobs: Sequence[Job], config: Config, net: Network, options: RunOpti
     return report
 
 
-def load_styles(jobs: Sequence[Job]) -> dict[Path, Image.Image]:
+def load_styles(jobs: Sequence[Job], max_pixels: int) -> dict[Path, Image.Image]:
     """Every style image, decoded once. Styles are few and chosen by hand: a bad one stops the run
     before any work (raises ImageError), rather than failing every job that uses it."""
-    return {path: load_image(path) for path in dict.fromkeys(p for job in jobs for p in job.styles)}
+    return {path: load_image(path, max_pixels) for path in dict.fromkeys(p for job in jobs for p in job.styles)}
+
+
+def size_notes(path: Path, size: tuple[int, int], made: tuple[int, int], long_side: int) -> list[str]:
+    """What a user should know about the size a photo is made at."""
+    notes = []
+    if max(made) > long_side:
+        notes.append(f"{path}: {size[0]}x{size[1]} is very wide or tall; made at {made[0]}x{made[1]} so that its "
+                     f"shorter side has {min(made)} px, the least the network takes")  # fmt: skip
+    elif max(made) >= 4 * max(size):
+        notes.append(f"{path}: {size[0]}x{size[1]} is upscaled {max(made) / max(size):.0f}x to {made[0]}x{made[1]}; "
+                     "expect a soft picture")  # fmt: skip
+    return notes
+
+
+def release_memory(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.empty_cache()
 
 
 class _Runner:
@@ -79,13 +97,24 @@ class _Runner:
             return
         for folder in {job.output.parent for job in todo}:
             remove_stale_parts(folder)  # left by a run that was killed while writing
-        styles = load_styles(todo)
-        init = None if self.config.init in INIT_KINDS else load_image(Path(self.config.init))
+        styles = load_styles(todo, self.config.max_pixels)
+        init = None if self.config.init in INIT_KINDS else load_image(Path(self.config.init), self.config.max_pixels)
         bank = StyleBank(self.net, self.config, resolve_precision(self.config.precision, self.net.device))
-        for sizes, batch in self.batches(todo):
+        batches = self.batches(todo)
+        self.check_memory(batches)
+        for sizes, batch in batches:
             if self.stopped:
                 return
             self.run_batch(batch, sizes, styles, init, bank)
+
+    def check_memory(self, batches: list[tuple[Sizes, list[Job]]]) -> None:
+        """Before any work: the largest batch must fit in memory (else ResourceError with a size that would)."""
+        if not batches:
+            return
+        sizes, batch = max(batches, key=lambda b: b[0][-1][0] * b[0][-1][1] * len(b[1]))
+        warning = check_memory(self.net.device, sizes[-1], len(batch), self.config.size)
+        if warning:
+            self.events.warning(warning)
 
     def batches(self, jobs: Sequence[Job]) -> list[tuple[Sizes, list[Job]]]:
         """Jobs whose pictures have the same size at every stage, in groups of at most the batch size,
@@ -93,7 +122,7 @@ class _Runner:
         groups: dict[Sizes, list[Job]] = {}
         for job in jobs:
             try:
-                sizes = stage_sizes(image_size(job.content), self.config)
+                sizes = stage_sizes(image_size(job.content, self.config.max_pixels), self.config)
             except ImageError as err:
                 self.record(Outcome(job, FAILED, error=err.message))
                 continue
@@ -107,36 +136,59 @@ class _Runner:
 
     def run_batch(self, jobs: list[Job], sizes: Sizes, styles: dict[Path, Image.Image], init: Image.Image | None,
                   bank: StyleBank) -> None:  # fmt: skip
-        pictures, ready = [], []
+        pictures, ready, alphas = [], [], []
         for job in jobs:
             try:
-                content = load_image(job.content)
+                decoded = read_image(job.content, self.config.max_pixels)
             except ImageError as err:
                 self.record(Outcome(job, FAILED, error=err.message))
                 continue
-            if stage_sizes(content.size, self.config) != sizes:  # the file changed since its header was read
+            if stage_sizes(decoded.image.size, self.config) != sizes:  # the file changed since its header was read
                 self.record(Outcome(job, FAILED, error=f"{job.content}: changed while the run was planned; rerun"))
                 continue
-            pictures.append(Picture(content, tuple(styles[p] for p in job.styles), init))
+            for note in (*decoded.notes, *size_notes(job.content, decoded.image.size, sizes[-1], self.config.size)):
+                self.events.warning(note)
+            pictures.append(Picture(decoded.image, tuple(styles[p] for p in job.styles), init))
             ready.append(job)
+            alphas.append(decoded.alpha)
         if not ready or self.stopped:
             return
-        self.events.batch_started(ready)
         started = time.monotonic()
-        outcomes = transfer_batch(pictures, self.config, self.net, self.events.step, bank)
+        outcomes = self.transfer(pictures, ready, bank, sizes[-1])
         seconds = (time.monotonic() - started) / len(ready)  # a batch's images share its time
-        for job, outcome in zip(ready, outcomes, strict=True):
-            self.record(self.save(job, outcome, seconds))
+        for job, outcome, alpha in zip(ready, outcomes, alphas, strict=True):
+            self.record(self.save(job, outcome, seconds, alpha))
 
-    def save(self, job: Job, outcome: Result | OptimizationError, seconds: float) -> Outcome:
+    def transfer(
+        self, pictures: list[Picture], jobs: list[Job], bank: StyleBank, size: tuple[int, int]
+    ) -> list[Result | OptimizationError]:
+        """transfer_batch; when the device runs out of memory, the two halves one after the other."""
+        self.events.batch_started(jobs)
+        try:
+            return transfer_batch(pictures, self.config, self.net, self.events.step, bank)
+        except (torch.OutOfMemoryError, MemoryError):
+            release_memory(self.net.device)
+            width, height = size
+            if len(pictures) == 1:
+                failure = OptimizationError(f"ran out of memory at {width}x{height} on {self.net.device.type}",
+                                            hint="use a smaller --size")  # fmt: skip
+                return [failure]
+            half = len(pictures) // 2
+            self.events.warning(f"out of memory with {len(pictures)} pictures of {width}x{height} at once; "
+                                f"retrying {half} at a time")  # fmt: skip
+            first = self.transfer(pictures[:half], jobs[:half], bank, size)
+            return first + self.transfer(pictures[half:], jobs[half:], bank, size)
+
+    def save(self, job: Job, outcome: Result | OptimizationError, seconds: float, alpha: Image.Image | None) -> Outcome:
         """Write the result (atomically) or, for a failed optimisation, its last good image marked unfinished."""
         try:
             if isinstance(outcome, OptimizationError):
-                assert isinstance(outcome.image, torch.Tensor)  # the engine always keeps the last good image
-                kept = save_unfinished(outcome.image, job.output, {"error": outcome.message})
-                return Outcome(job, FAILED, error=f"{job.content}: {outcome.message}; last good image in {kept}",
-                               seconds=seconds)  # fmt: skip
-            save_image(outcome.image, job.output, run_metadata(job.content, job.styles, self.config, outcome))
+                error = f"{job.content}: {outcome}"
+                if isinstance(outcome.image, torch.Tensor):  # the optimisation kept its last good image
+                    kept = save_unfinished(outcome.image, job.output, {"error": outcome.message})
+                    error = f"{job.content}: {outcome.message}; last good image in {kept}"
+                return Outcome(job, FAILED, error=error, seconds=seconds)
+            save_image(outcome.image, job.output, run_metadata(job.content, job.styles, self.config, outcome), alpha)
         except ImageError as err:
             return Outcome(job, FAILED, error=err.message, seconds=seconds)
         job.output.with_name(f"{job.output.stem}.unfinished{job.output.suffix}").unlink(missing_ok=True)

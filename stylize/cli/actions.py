@@ -129,7 +129,8 @@ def _make_folders(jobs: list[Job]) -> None:
 def print_plan(jobs: list[Job], config: Config, overwrite: bool) -> None:
     """--dry-run: one line per job (what would happen, input, styles, output, size), then counts."""
     from ..batch.plan import is_done
-    from ..images import image_size, long_side_size
+    from ..images import long_side_size
+    from ..reading import image_size
 
     counts = {"make": 0, "skip": 0, "fail": 0}
     for job in jobs:

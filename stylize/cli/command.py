@@ -79,6 +79,7 @@ def build_config(options: dict[str, Any]) -> Config:
         device=options["device"],
         save_every=options["save_every"],
         batch_size=options["batch_size"],
+        max_pixels=options["max_pixels"],
     )  # fmt: skip
 
 
@@ -141,6 +142,13 @@ def _fail(err: BaseException, verbose: bool) -> NoReturn:
     default=D.batch_size,
     show_default=True,
     help="Pictures of one size optimised together. 0: automatic (CPU: one per core up to 4; GPU: by free memory).",
+)
+@click.option(
+    "--max-pixels",
+    type=int,
+    default=D.max_pixels,
+    show_default=True,
+    help="Refuse input images with more pixels than this, from their header, before decoding. 0: no limit.",
 )
 @click.option(
     "--log",

@@ -92,6 +92,10 @@ class Progress(Events):
             self.close_bar()
         self._tell(outcome)
 
+    def warning(self, message: str) -> None:
+        if self.mode != "none":
+            self.write(f"stylize: warning: {message}")
+
     def _tell(self, outcome: Outcome) -> None:
         if outcome.status == FAILED:
             self.write(f"stylize: error: {outcome.error}")
