@@ -312,3 +312,45 @@ def test_a_photo_that_changes_size_after_planning_fails_alone(
     net.extractor.close()
     assert [o.status for o in sorted(report.outcomes, key=lambda o: o.job.index)] == ["done", "failed"]
     assert "changed while the run was planned" in (report.outcomes[-1].error or "")
+
+
+def test_out_of_memory_retries_the_batch_in_halves(
+    batch: Run, photos: Path, images: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import torch
+
+    from stylize.batch import runner
+
+    real = runner.transfer_batch
+    sizes: list[int] = []
+
+    def small_memory(pictures: list[object], *args: object, **kwargs: object) -> object:
+        sizes.append(len(pictures))
+        if len(pictures) > 1:
+            raise torch.OutOfMemoryError("CUDA out of memory (simulated)")
+        return real(pictures, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(runner, "transfer_batch", small_memory)
+    for bad in ("truncated.jpg", "notes.jpg"):
+        (photos / bad).unlink()
+    result = batch(str(photos), str(images["style"]), "-o", str(tmp_path / "out"), "--batch-size", "3")
+    assert result.exit_code == 0, result.output
+    assert "retrying 1 at a time" in result.stderr
+    assert len(outputs(tmp_path / "out")) == 4
+    assert sizes[0] == 3 and 1 in sizes
+
+
+def test_transparency_is_carried_to_formats_that_keep_it(batch: Run, images: dict[str, Path], tmp_path: Path) -> None:
+    rgba = np.asarray(pattern_image(48, 36, seed=3).convert("RGBA")).copy()
+    rgba[:, 24:, 3] = 0  # the right half transparent
+    Image.fromarray(rgba, "RGBA").save(tmp_path / "cutout.png")
+    for name in ("keeps.png", "keeps.webp", "white.jpg"):
+        result = batch(str(tmp_path / "cutout.png"), str(images["style"]), "-o", str(tmp_path / name))
+        assert result.exit_code == 0, result.output
+    with Image.open(tmp_path / "keeps.png") as png, Image.open(tmp_path / "keeps.webp") as webp:
+        for image in (png, webp):
+            assert image.mode == "RGBA"
+            alpha = np.asarray(image.getchannel("A"))
+            assert alpha[:, :15].min() > 200 and alpha[:, -15:].max() < 50
+    with Image.open(tmp_path / "white.jpg") as jpg:
+        assert jpg.mode == "RGB"
