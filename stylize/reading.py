@@ -34,7 +34,8 @@ class Decoded:
 
 def read_image(path: Path, max_pixels: int = MAX_PIXELS) -> Decoded:
     """Decode `path`, or raise ImageError naming the file and the problem."""
-    with _open(path, max_pixels) as opened:
+    with _open(path, max_pixels) as opened, warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # Pillow's notes on damaged files ("Tag data larger than file") help no user
         try:
             return _decode(opened, path)
         except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as err:
@@ -50,7 +51,8 @@ def load_image(path: Path, max_pixels: int = MAX_PIXELS) -> Image.Image:
 
 def image_size(path: Path, max_pixels: int = MAX_PIXELS) -> tuple[int, int]:
     """(width, height) of the upright image, from the file's header only (nothing is decoded)."""
-    with _open(path, max_pixels) as opened:
+    with _open(path, max_pixels) as opened, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
         width, height = opened.size
         try:
             orientation = opened.getexif().get(ORIENTATION_TAG, 1)
@@ -68,7 +70,7 @@ def _open(path: Path, max_pixels: int) -> Image.Image:
     opened: Image.Image
     try:
         with warnings.catch_warnings():  # we check the size ourselves, below, with the user's limit
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            warnings.simplefilter("ignore")  # ... and Pillow's notes on damaged headers help no user
             opened = Image.open(path)
     except UnidentifiedImageError:
         empty = " (the file is empty)" if path.stat().st_size == 0 else ""
