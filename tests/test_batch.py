@@ -354,3 +354,17 @@ def test_transparency_is_carried_to_formats_that_keep_it(batch: Run, images: dic
             assert alpha[:, :15].min() > 200 and alpha[:, -15:].max() < 50
     with Image.open(tmp_path / "white.jpg") as jpg:
         assert jpg.mode == "RGB"
+
+
+def test_very_wide_and_tiny_photos_are_made_with_a_warning(batch: Run, images: dict[str, Path], tmp_path: Path) -> None:
+    pattern_image(400, 4, seed=8).save(tmp_path / "strip.png")
+    pattern_image(6, 5, seed=9).save(tmp_path / "speck.png")
+    strip = batch(str(tmp_path / "strip.png"), str(images["style"]), "-o", str(tmp_path / "strip_out.png"))
+    assert strip.exit_code == 0, strip.output
+    assert "very wide or tall" in strip.stderr
+    with Image.open(tmp_path / "strip_out.png") as made:
+        assert min(made.size) >= 2 and made.size[0] / made.size[1] == pytest.approx(100, rel=0.05)
+    speck = batch(str(tmp_path / "speck.png"), str(images["style"]), "-o", str(tmp_path / "speck_out.png"))
+    assert speck.exit_code == 0 and "upscaled" in speck.stderr
+    with Image.open(tmp_path / "speck_out.png") as made:
+        assert made.size == (40, 33)
