@@ -129,13 +129,13 @@ def _make_folders(jobs: list[Job]) -> None:
 def print_plan(jobs: list[Job], config: Config, overwrite: bool) -> None:
     """--dry-run: one line per job (what would happen, input, styles, output, size), then counts."""
     from ..batch.plan import is_done
-    from ..images import long_side_size
+    from ..pipeline import stage_sizes
     from ..reading import image_size
 
     counts = {"make": 0, "skip": 0, "fail": 0}
     for job in jobs:
         try:
-            width, height = long_side_size(image_size(job.content), config.size)
+            width, height = stage_sizes(image_size(job.content, config.max_pixels), config)[-1]
             action, detail = ("make", f"{width}x{height}")
             if not overwrite and is_done(job):
                 action, detail = "skip", "already there"
