@@ -42,9 +42,14 @@ def stylize_file(
     return result
 
 
+def unfinished_path(output: Path) -> Path:
+    """Where an interrupted or failed run keeps its last image: OUT.unfinished.EXT."""
+    return output.with_name(f"{output.stem}.unfinished{output.suffix}")
+
+
 def save_unfinished(image: torch.Tensor, output: Path, details: dict[str, Any]) -> Path:
     """Keep the image of an interrupted or failed run as OUT.unfinished.EXT, marked in its metadata."""
-    kept = output.with_name(f"{output.stem}.unfinished{output.suffix}")
+    kept = unfinished_path(output)
     save_image(image, kept, {"unfinished": True, **details})
     return kept
 

@@ -20,7 +20,7 @@ from ..devices import check_memory, default_batch_size
 from ..engine import Result
 from ..errors import ImageError, OptimizationError
 from ..images import remove_stale_parts, save_image
-from ..outputs import run_metadata, save_unfinished
+from ..outputs import run_metadata, save_unfinished, unfinished_path
 from ..pipeline import INIT_KINDS, Network, Picture, StyleBank, stage_sizes, transfer_batch
 from ..precision import resolve_precision
 from ..reading import image_size, load_image, read_image
@@ -191,7 +191,7 @@ class _Runner:
             save_image(outcome.image, job.output, run_metadata(job.content, job.styles, self.config, outcome), alpha)
         except ImageError as err:
             return Outcome(job, FAILED, error=err.message, seconds=seconds)
-        job.output.with_name(f"{job.output.stem}.unfinished{job.output.suffix}").unlink(missing_ok=True)
+        unfinished_path(job.output).unlink(missing_ok=True)  # an earlier interrupted try of this job
         height, width = outcome.image.shape[-2:]
         losses = {"total": outcome.loss, "content": outcome.content, "style": outcome.style}
         return Outcome(job, DONE, seconds=seconds, size=(width, height), iterations=outcome.iterations,
