@@ -6,6 +6,7 @@ top. Nothing here prints.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import cast
@@ -103,6 +104,7 @@ def fitted_size(size: tuple[int, int], long_side: int, min_side: int = 1) -> tup
     return max(min_side, round(size[0] * scale)), max(min_side, round(size[1] * scale))
 
 
+@functools.lru_cache(maxsize=8)  # asked for every photo of a batch run; the answer depends on the layers only
 def min_side(config: Config) -> int:
     """The shortest side the network takes: one pixel left after the max-pools before its deepest layer."""
     choice = layer_choice(config)
