@@ -1,5 +1,6 @@
 """The command-line interface: `stylize CONTENT STYLE -o OUT`."""
 
-from .command import build_config, main
+from .command import main
+from .settings import build_config
 
 __all__ = ["build_config", "main"]

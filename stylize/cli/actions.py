@@ -9,7 +9,6 @@ import json
 import os
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,11 +16,12 @@ import click
 from tqdm import tqdm
 
 from ..batch.inputs import find_images
-from ..batch.plan import DEFAULT_NAME, Job, make_jobs, parse_shard, shard
+from ..batch.plan import Job, make_jobs, parse_shard, shard
 from ..config import Config
 from ..errors import ImageError, SettingsError
 from ..layers import layer_names
 from .progress import Progress
+from .settings import BatchFlags
 
 
 def print_layers(model: str) -> None:
@@ -33,21 +33,6 @@ def inspect_result(path: Path) -> None:
     from ..images import read_metadata
 
     click.echo(json.dumps(read_metadata(path), indent=2, sort_keys=True))
-
-
-@dataclass(frozen=True)
-class BatchFlags:
-    """The flags that shape the work list and its run (the picture-making settings are in Config)."""
-
-    each_style: bool = False
-    name: str = DEFAULT_NAME
-    recursive: bool = False
-    overwrite: bool = False
-    fail_fast: bool = False
-    dry_run: bool = False
-    shard: str | None = None
-    log: Path | None = None
-    progress: str = "auto"
 
 
 def names_a_folder(output: Path) -> bool:

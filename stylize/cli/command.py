@@ -1,6 +1,7 @@
-"""The `stylize` command: flags -> one Config; messages and exit codes.
+"""The `stylize` command: its flags (one click option each), messages and exit codes.
 
-Together with `actions` (progress bars, files) the only code that prints or exits. Exit codes:
+`settings` turns the flags into a Config and BatchFlags; `actions` plans and runs the work and
+`progress` draws it; these are the only code that prints or exits. Exit codes:
 0 done, 1 the run failed (unreadable input, missing weights, ...), 2 bad usage (unknown flag or
 layer, impossible value), 130 interrupted.
 """
@@ -17,13 +18,12 @@ import click
 from .. import __version__
 from ..batch.plan import DEFAULT_NAME
 from ..config import OPTIMIZERS, PRECISIONS, Config
-from ..errors import SettingsError, StylizeError
-from ..layers import MODELS, LayerWeight, parse_layer_list
-from .actions import BatchFlags
+from ..errors import StylizeError
+from ..layers import MODELS
 from .progress import PROGRESS_MODES
+from .settings import build_config, build_flags
 
 D = Config()  # defaults live in Config only
-BATCH_FLAGS = ("each_style", "name", "recursive", "overwrite", "fail_fast", "dry_run", "shard", "log", "progress")
 
 EPILOG = """\b
 Examples:
@@ -40,47 +40,6 @@ Examples:
   stylize --list-layers --model vgg16
   stylize --inspect out.png                                        (how it was made)
 """
-
-
-def _floats(text: str | None, option: str) -> tuple[float, ...] | None:
-    if text is None:
-        return None
-    try:
-        return tuple(float(part) for part in text.split(",") if part.strip())
-    except ValueError:
-        raise SettingsError(f"{option}: {text!r} is not a comma list of numbers", hint="e.g. 0.7,0.3") from None
-
-
-def _layers(text: str | None, option: str) -> tuple[LayerWeight, ...] | None:
-    return parse_layer_list(text, option) if text else None
-
-
-def build_config(options: dict[str, Any]) -> Config:
-    """Flags -> Config; raises SettingsError for anything impossible."""
-    return Config(
-        model=options["model"],
-        weights=options["weights"],
-        layers=options["layers"],
-        content_layers=_layers(options["content_layers"], "--content-layers"),
-        style_layers=_layers(options["style_layers"], "--style-layers"),
-        content_weight=options["content_weight"],
-        style_weight=options["style_weight"],
-        tv_weight=options["tv_weight"],
-        style_blend=_floats(options["style_blend"], "--style-blend"),
-        optimizer=options["optimizer"],
-        iterations=options["iterations"],
-        scales=options["scales"],
-        precision=options["precision"],
-        learning_rate=options["lr"],
-        init=options["init"],
-        size=options["size"],
-        style_size=options["style_size"],
-        seed=options["seed"],
-        device=options["device"],
-        save_every=options["save_every"],
-        batch_size=options["batch_size"],
-        max_pixels=options["max_pixels"],
-    )  # fmt: skip
 
 
 def _note_blend(content: str, styles: list[str]) -> None:
@@ -322,8 +281,8 @@ def main(inputs: tuple[str, ...], style_options: tuple[str, ...], output: Path |
             raise click.UsageError("need a CONTENT image and at least one STYLE image: CONTENT STYLE, CONTENT -s STYLE")
         if output is None:
             raise click.UsageError("missing -o/--output: where to write the result")
+        flags = build_flags(options)  # takes its flags out of `options`
         config = build_config(options)
-        flags = BatchFlags(**{k: options.pop(k) for k in BATCH_FLAGS})
         if not style_options and len(styles) > 1 and config.style_blend is None and not flags.each_style and not quiet:
             _note_blend(contents[0], styles)
         code = run(contents, styles, output, config, flags, quiet)

@@ -1,0 +1,73 @@
+"""Flags -> settings: one frozen Config for making pictures, one BatchFlags for the work list."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..batch.plan import DEFAULT_NAME
+from ..config import Config
+from ..errors import SettingsError
+from ..layers import LayerWeight, parse_layer_list
+
+
+@dataclass(frozen=True)
+class BatchFlags:
+    """The flags that shape the work list and its run (the picture-making settings are in Config)."""
+
+    each_style: bool = False
+    name: str = DEFAULT_NAME
+    recursive: bool = False
+    overwrite: bool = False
+    fail_fast: bool = False
+    dry_run: bool = False
+    shard: str | None = None
+    log: Path | None = None
+    progress: str = "auto"
+
+
+def build_flags(options: dict[str, Any]) -> BatchFlags:
+    """Takes the work-list flags out of `options` (what is left is for Config)."""
+    return BatchFlags(**{name: options.pop(name) for name in BatchFlags.__dataclass_fields__})
+
+
+def _floats(text: str | None, option: str) -> tuple[float, ...] | None:
+    if text is None:
+        return None
+    try:
+        return tuple(float(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise SettingsError(f"{option}: {text!r} is not a comma list of numbers", hint="e.g. 0.7,0.3") from None
+
+
+def _layers(text: str | None, option: str) -> tuple[LayerWeight, ...] | None:
+    return parse_layer_list(text, option) if text else None
+
+
+def build_config(options: dict[str, Any]) -> Config:
+    """Flags -> Config; raises SettingsError for anything impossible."""
+    return Config(
+        model=options["model"],
+        weights=options["weights"],
+        layers=options["layers"],
+        content_layers=_layers(options["content_layers"], "--content-layers"),
+        style_layers=_layers(options["style_layers"], "--style-layers"),
+        content_weight=options["content_weight"],
+        style_weight=options["style_weight"],
+        tv_weight=options["tv_weight"],
+        style_blend=_floats(options["style_blend"], "--style-blend"),
+        optimizer=options["optimizer"],
+        iterations=options["iterations"],
+        scales=options["scales"],
+        precision=options["precision"],
+        learning_rate=options["lr"],
+        init=options["init"],
+        size=options["size"],
+        style_size=options["style_size"],
+        seed=options["seed"],
+        device=options["device"],
+        save_every=options["save_every"],
+        batch_size=options["batch_size"],
+        max_pixels=options["max_pixels"],
+    )  # fmt: skip
