@@ -119,7 +119,7 @@ def main() -> None:
 
 
 def _device(spec: str) -> str:
-    from stylize.devices import resolve_device
+    from stylize.network.devices import resolve_device
 
     return resolve_device(spec).type
 

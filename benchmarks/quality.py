@@ -20,8 +20,8 @@ from pathlib import Path
 from common import JUDGE, SHARED, judge
 
 from stylize.config import Config
-from stylize.outputs import stylize_file
-from stylize.pipeline import load_network
+from stylize.network.loader import load_network
+from stylize.run.files import stylize_file
 
 # content, style, ref content_rel, ref style_rel (the classic tool at 512 px)
 PAIRS = (

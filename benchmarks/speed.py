@@ -27,14 +27,18 @@ from pathlib import Path
 
 import torch
 from common import SAMPLES, PeakMemory, conv_flops, judge, matmul_flops_per_second
+from PIL import Image
 
 from stylize.config import Config
-from stylize.engine import Step
-from stylize.images import resize_long_side, save_image, to_tensor
-from stylize.objective import Objective, compute_targets
-from stylize.pipeline import Network, load_network, transfer
-from stylize.precision import network_precision, precision_name, resolve_precision
-from stylize.reading import load_image
+from stylize.io.reading import load_image
+from stylize.io.saving import save_image
+from stylize.io.tensors import resize_exact, to_tensor
+from stylize.network.loader import Network, load_network
+from stylize.network.precision import network_precision, resolve_precision
+from stylize.optimize.engine import Step
+from stylize.optimize.objective import LossWeights, Objective, Targets, content_features, style_grams
+from stylize.run.pictures import transfer
+from stylize.run.stages import long_side_size
 
 
 @dataclass
@@ -75,10 +79,17 @@ def run(run_: Run, net: Network, content: Path, style: Path, out_dir: Path) -> N
 
 def full_size_objective(net: Network, content: Path, style: Path, config: Config) -> Objective:
     """The shared objective in float32 at full size, without stylize's range penalty."""
-    content_t = to_tensor(resize_long_side(load_image(content), config.size)).to(net.device)
-    style_t = to_tensor(resize_long_side(load_image(style), config.size)).to(net.device)
-    targets = compute_targets(net.extractor, net.choice, content_t, [style_t])
-    return Objective(net.extractor, net.choice, targets, config.content_weight, config.style_weight, config.tv_weight)
+    content_t, style_t = (fitted(load_image(path), config.size).to(net.device) for path in (content, style))
+    targets = Targets(content_features(net.extractor, net.choice, content_t),
+                      style_grams(net.extractor, net.choice, [style_t]))  # fmt: skip
+    weights = LossWeights(config.content_weight, config.style_weight, config.tv_weight)
+    return Objective(net.extractor, net.choice, targets, weights)
+
+
+def fitted(image: Image.Image, size: int) -> torch.Tensor:
+    """(1, 3, H, W) with the longer side `size` px."""
+    width, height = long_side_size(image.size, size)
+    return to_tensor(resize_exact(image, height, width))
 
 
 @torch.no_grad()
@@ -117,7 +128,7 @@ def machine_share(net: Network, run_: Run, height: int, width: int) -> str:
     peak = matmul_flops_per_second(net.device, dtype)
     achieved = flops / per_eval
     return (f"{flops / 1e9:.1f} GFLOP/evaluation, {achieved / 1e9:.0f} GFLOP/s = {100 * achieved / peak:.0f}% "
-            f"of measured {precision_name(dtype)} matmul {peak / 1e9:.0f} GFLOP/s")  # fmt: skip
+            f"of measured {str(dtype).removeprefix('torch.')} matmul {peak / 1e9:.0f} GFLOP/s")  # fmt: skip
 
 
 def main() -> None:

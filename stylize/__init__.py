@@ -4,32 +4,54 @@
     result = stylize.stylize_file(Path("photo.jpg"), [Path("painting.jpg")], Path("out.png"),
                                   stylize.Config(size=512))
 
-Importing this package builds no model, touches no GPU and reads no file.
+This module is the documented entry point; the names below are loaded on first use, so that
+importing this package builds no model, touches no GPU and reads no file.
+
+"The fast.ai lesson", in comments and docs throughout, is lesson 13 of fast.ai's *Practical Deep
+Learning for Coders, part 2* (2019), which teaches this method: a frozen VGG with forward hooks,
+Gram-matrix style loss, L-BFGS over the pixels, median-filtered noise, progressive resizing.
+
+Packages follow the data, each importing only from those below it (tests/test_house.py checks):
+cli > preview > batch > video > run > optimize > network | io > config > errors, version.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from .version import __version__
 
-__all__ = ["Config", "Result", "Step", "StylizeError", "__version__", "load_network", "stylize_file", "transfer"]
+__all__ = [
+    "Config",
+    "Picture",
+    "Result",
+    "Step",
+    "StylizeError",
+    "__version__",
+    "load_network",
+    "stylize_file",
+    "transfer",
+    "transfer_batch",
+]
 
 if TYPE_CHECKING:
     from .config import Config
-    from .engine import Result, Step
     from .errors import StylizeError
-    from .outputs import stylize_file
-    from .pipeline import load_network, transfer
+    from .network.loader import load_network
+    from .optimize.engine import Result, Step
+    from .run.files import stylize_file
+    from .run.pictures import Picture, transfer, transfer_batch
 
 _HOMES = {
     "Config": "config",
     "StylizeError": "errors",
-    "Result": "engine",
-    "Step": "engine",
-    "transfer": "pipeline",
-    "stylize_file": "outputs",
-    "load_network": "pipeline",
+    "Result": "optimize.engine",
+    "Step": "optimize.engine",
+    "Picture": "run.pictures",
+    "transfer": "run.pictures",
+    "transfer_batch": "run.pictures",
+    "stylize_file": "run.files",
+    "load_network": "network.loader",
 }
 
 

@@ -1,7 +1,8 @@
-"""Every setting of a run, with its default, in one frozen dataclass.
+"""Every setting of a run, with its default and its allowed values, in one frozen dataclass.
 
-The CLI builds one `Config` from its flags (and reads its defaults from here); the engine and
-the pipeline read it and nothing else. Field comments are what `--help` says.
+The CLI builds one `Config` from its flags (and reads its defaults from here); the entry points
+in `run` read it and hand each stage below them only the settings it uses. Field comments are
+what `--help` says. Imports only `errors`, so that every package may import it.
 """
 
 from __future__ import annotations
@@ -10,13 +11,16 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from .errors import SettingsError
-from .layers import LayerWeight, check_model
-from .scales import SCALE_FACTOR
+from .errors import SettingsError, did_you_mean
 
+MODELS = ("vgg19", "vgg16", "vgg16-bn")
+LAYER_PRESETS = ("paper", "lesson")
 OPTIMIZERS = ("lbfgs", "adam")
-MIN_SIZE = 32  # px; below this the deepest VGG blocks see less than one pixel
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+INIT_KINDS = ("content", "noise", "style")  # or a Path: start from that image file
+MIN_SIZE = 32  # px; below this the deepest VGG blocks see less than one pixel
+SCALE_FACTOR = 2  # coarse to fine: each size is twice the last
+MAX_PIXELS = 150_000_000  # input images declaring more pixels are refused from their header
 
 # Why `range_weight`: L-BFGS has no bounds, and an unconstrained run parks a few percent of the
 # pixels outside [0, 1], where they lower the loss; the saved (clipped) image then loses that
@@ -28,11 +32,19 @@ PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 
 
 @dataclass(frozen=True)
+class LayerWeight:
+    """One hooked layer and its relative weight inside its loss term."""
+
+    name: str
+    weight: float = 1.0
+
+
+@dataclass(frozen=True)
 class Config:
     # network
     model: str = "vgg19"  # vgg19 (bundled Caffe ImageNet weights), vgg16, vgg16-bn (torchvision)
     weights: Path | None = None  # a torchvision-format state dict to use instead
-    layers: str = "paper"  # layer preset: paper (relu1_1..relu5_1 / relu4_2) or lesson (block ends)
+    layers: str = "paper"  # layer preset: paper (relu1_1..relu5_1 / relu4_2) or lesson (fast.ai's block ends)
     content_layers: tuple[LayerWeight, ...] | None = None  # overrides the preset's content layers
     style_layers: tuple[LayerWeight, ...] | None = None  # overrides the preset's style layers
     # objective
@@ -47,7 +59,7 @@ class Config:
     scales: int = 0  # sizes optimised coarse to fine, each twice the last; 1: off; 0: auto (from 512 px)
     precision: str = "auto"  # network precision: fp32, bf16, fp16, auto (bf16 where native, else fp32)
     learning_rate: float = 0.02  # Adam step size, pixels in 0..1 (L-BFGS uses a line search)
-    init: str = "content"  # content, noise, style, or a path to an image
+    init: str | Path = "content"  # content, noise (median-filtered), style, or a Path: start from that image
     # sizes and reproducibility
     size: int = 512  # long side of the output in pixels
     style_size: int | None = None  # long side of the style images; default: same as size
@@ -55,7 +67,7 @@ class Config:
     device: str = "auto"  # auto (GPU if present), cpu, cuda, cuda:N, mps
     save_every: int = 0  # save an intermediate image every N iterations; 0: never
     batch_size: int = 0  # pictures of one size optimised together; 0: per device (CPU cores, GPU memory)
-    max_pixels: int = 150_000_000  # larger input images are refused from their header; 0: no limit
+    max_pixels: int = MAX_PIXELS  # larger input images are refused from their header; 0: no limit
 
     def __post_init__(self) -> None:
         check_settings(self)
@@ -78,6 +90,11 @@ class Config:
 def check_settings(config: Config) -> None:
     """Reject impossible settings up front, naming the value and what is allowed."""
     check_model(config.model)
+    if config.layers not in LAYER_PRESETS:
+        raise SettingsError(f"unknown layer preset {config.layers!r}", hint="choose 'paper' or 'lesson'")
+    if isinstance(config.init, str) and config.init not in INIT_KINDS:
+        raise SettingsError(f"--init {config.init!r}: not one of {', '.join(INIT_KINDS)}",
+                            hint="to start from an image file, give its path as a pathlib.Path")  # fmt: skip
     for name in ("content_weight", "style_weight", "tv_weight", "range_weight"):
         value = getattr(config, name)
         if not (value >= 0 and value != float("inf")):
@@ -113,3 +130,9 @@ def check_settings(config: Config) -> None:
         not config.style_blend or any(not (w >= 0) for w in config.style_blend) or sum(config.style_blend) <= 0
     ):
         raise SettingsError("--style-blend weights must be >= 0 and not all zero", hint="e.g. 0.7,0.3")
+
+
+def check_model(model: str) -> None:
+    if model not in MODELS:
+        raise SettingsError(f"unknown model {model!r}{did_you_mean(model, MODELS)}",
+                            hint=f"choose one of: {', '.join(MODELS)}")  # fmt: skip

@@ -5,6 +5,9 @@ Library code raises them; only the CLI turns them into messages and exit codes.
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Sequence
+
 
 class StylizeError(Exception):
     """Base class. `exit_code` is what the CLI exits with; the message is one line."""
@@ -45,3 +48,9 @@ class OptimizationError(StylizeError):
 
 class ResourceError(StylizeError):
     """The run needs more memory (or another resource) than the machine has; found before starting."""
+
+
+def did_you_mean(word: str, options: Sequence[str]) -> str:
+    """'; did you mean 'x'?' for the closest of `options`, or '' when none is close: for error messages."""
+    close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.5)
+    return f"; did you mean {close[0]!r}?" if close else ""

@@ -10,8 +10,12 @@ import pytest
 import torch
 from PIL import Image
 
-from stylize.features import build_network
-from stylize.layers import layer_names
+from stylize.config import Config
+from stylize.errors import OptimizationError
+from stylize.network.extractor import FeatureExtractor, vgg_skeleton
+from stylize.network.layers import LayerChoice, layer_names
+from stylize.optimize.engine import OnStep, OptimizerSettings, Result, optimize_batch
+from stylize.optimize.objective import Objective, Targets, content_features, style_grams
 
 SHARED_IMAGES = Path(__file__).resolve().parents[2] / "shared" / "images"
 TINY_LAYERS = ["--content-layers", "relu2_1", "--style-layers", "relu1_1,relu2_1"]
@@ -21,7 +25,7 @@ def random_state(model: str, depth: int, seed: int = 0) -> dict[str, torch.Tenso
     """A torchvision-format state dict (`features.N.*`) for the first `depth` modules, He-initialised."""
     generator = torch.Generator().manual_seed(seed)
     state: dict[str, torch.Tensor] = {}
-    for key, meta in build_network(model, depth).state_dict().items():
+    for key, meta in vgg_skeleton(model, depth).state_dict().items():
         if key.endswith("weight") and meta.dim() == 4:
             fan_in = meta.shape[1] * 9
             value = torch.randn(meta.shape, generator=generator) * (2.0 / fan_in) ** 0.5
@@ -80,3 +84,39 @@ def read_rgb(path: Path) -> Image.Image:
     """Open, decode and close an image file (no ResourceWarning under strict pytest)."""
     with Image.open(path) as image:
         return image.convert("RGB")
+
+
+# Helpers the tests share, moved here from the package, which does not use them itself.
+
+
+def settings(config: Config) -> OptimizerSettings:
+    """The engine's settings from a Config (the run package builds them per stage)."""
+    return OptimizerSettings(config.optimizer, config.iterations, config.learning_rate)
+
+
+def optimize(objective: Objective, init: torch.Tensor, config: Config, on_step: OnStep | None = None) -> Result:
+    """Minimise `objective` over the pixels of one image that starts as `init` (1, 3, H, W)."""
+    (outcome,) = optimize_batch(objective, init, settings(config), on_step)
+    if isinstance(outcome, OptimizationError):
+        raise outcome
+    return outcome
+
+
+def compute_targets(
+    extractor: FeatureExtractor,
+    choice: LayerChoice,
+    content: torch.Tensor,
+    styles: list[torch.Tensor],
+    dtype: torch.dtype = torch.float32,
+) -> Targets:
+    """Targets for one image: its content activations and the blended style Gram matrices."""
+    return Targets(content_features(extractor, choice, content, dtype), style_grams(extractor, choice, styles,
+                                                                                    None, dtype))  # fmt: skip
+
+
+def resize_long_side(image: Image.Image, size: int) -> Image.Image:
+    """Scale so that the longer side is `size` px, keeping the aspect ratio."""
+    from stylize.run.stages import long_side_size
+
+    new = long_side_size(image.size, size)
+    return image if new == image.size else image.resize(new, Image.Resampling.LANCZOS)

@@ -12,7 +12,7 @@ import torch
 from conftest import read_rgb
 
 import stylize
-from stylize.layers import parse_layer_list
+from stylize.network.layers import parse_layer_list
 
 
 def test_import_has_no_side_effects() -> None:

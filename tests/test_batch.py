@@ -24,7 +24,7 @@ from stylize.batch.plan import Job, make_jobs, output_name, shard
 from stylize.cli import main
 from stylize.config import Config
 from stylize.errors import SettingsError
-from stylize.layers import parse_layer_list
+from stylize.network.layers import parse_layer_list
 
 Run = Callable[..., Result]
 
@@ -258,18 +258,19 @@ def test_sigkill_in_the_middle_leaves_no_partial_file_and_a_rerun_completes(
 def test_ctrl_c_in_a_batch_keeps_every_unfinished_picture_and_exits_130(
     batch: Run, photos: Path, images: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from stylize import engine, pipeline
+    from stylize.optimize import engine
+    from stylize.run import pictures
 
-    def interrupted(objective: object, init: object, config: object, on_step: object, evaluate: object) -> object:
+    def interrupted(objective: object, init: object, settings: object, on_step: object, evaluate: object) -> object:
         def stop_at_second(step: engine.Step) -> None:
             assert callable(on_step)
             on_step(step)
             if step.iteration == 2 and step.index == 1:
                 raise KeyboardInterrupt
 
-        return engine.optimize_batch(objective, init, config, stop_at_second, evaluate)  # type: ignore[arg-type]
+        return engine.optimize_batch(objective, init, settings, stop_at_second, evaluate)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(pipeline, "optimize_batch", interrupted)
+    monkeypatch.setattr(pictures, "optimize_batch", interrupted)
     out = tmp_path / "out"
     result = batch(str(photos), str(images["style"]), "-o", str(out), "--batch-size", "2")
     assert result.exit_code == 130
@@ -294,7 +295,7 @@ def test_a_photo_that_changes_size_after_planning_fails_alone(
 ) -> None:
     from stylize.batch import runner
     from stylize.batch.report import Events
-    from stylize.pipeline import load_network
+    from stylize.network.loader import load_network
 
     folder = tmp_path / "in"
     folder.mkdir()

@@ -14,7 +14,7 @@ from PIL import Image
 
 from stylize.cli import main
 from stylize.config import Config
-from stylize.images import read_metadata
+from stylize.io.metadata import read_metadata
 
 Run = Callable[..., Result]
 
@@ -143,7 +143,7 @@ def test_vgg16_without_network_exits_1_naming_the_way_out(
 
     import torch
 
-    from stylize import weights
+    from stylize.network import weights
 
     monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path / "hub"))
 
@@ -265,15 +265,15 @@ def test_a_failed_optimisation_keeps_the_last_good_image(
 ) -> None:
     import torch
 
-    from stylize import pipeline
     from stylize.errors import OptimizationError
+    from stylize.run import pictures
 
     def failing(*args: object, **kwargs: object) -> list[OptimizationError]:
         err = OptimizationError("the loss stayed non-finite")
         err.image = torch.full((1, 3, 30, 40), 0.5)
         return [err]
 
-    monkeypatch.setattr(pipeline, "optimize_batch", failing)
+    monkeypatch.setattr(pictures, "optimize_batch", failing)
     result = run()
     assert result.exit_code == 1
     assert "out.unfinished.png" in result.stderr
@@ -284,18 +284,19 @@ def test_a_failed_optimisation_keeps_the_last_good_image(
 def test_ctrl_c_saves_the_unfinished_image_and_exits_130(
     run: Run, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    from stylize import engine, pipeline
+    from stylize.optimize import engine
+    from stylize.run import pictures
 
-    def interrupted(objective: object, init: object, config: object, on_step: object, evaluate: object) -> object:
+    def interrupted(objective: object, init: object, settings: object, on_step: object, evaluate: object) -> object:
         def stop_at_second(step: engine.Step) -> None:
             assert callable(on_step)
             on_step(step)
             if step.iteration == 2:
                 raise KeyboardInterrupt
 
-        return engine.optimize_batch(objective, init, config, stop_at_second, evaluate)  # type: ignore[arg-type]
+        return engine.optimize_batch(objective, init, settings, stop_at_second, evaluate)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(pipeline, "optimize_batch", interrupted)
+    monkeypatch.setattr(pictures, "optimize_batch", interrupted)
     result = run()
     assert result.exit_code == 130
     assert "unfinished image saved" in result.stderr

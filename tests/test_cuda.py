@@ -10,10 +10,11 @@ import torch
 from conftest import read_rgb
 
 from stylize.config import Config
-from stylize.devices import resolve_device
-from stylize.engine import Step
-from stylize.layers import parse_layer_list
-from stylize.pipeline import load_network, transfer
+from stylize.network.devices import resolve_device
+from stylize.network.layers import parse_layer_list
+from stylize.network.loader import load_network
+from stylize.optimize.engine import Step
+from stylize.run.pictures import transfer
 
 pytestmark = pytest.mark.cuda
 needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA GPU here")

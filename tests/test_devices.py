@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from stylize import devices
+from stylize.network import devices
 
 
 def test_the_cpu_batch_follows_the_cores_and_the_memory(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -7,15 +7,16 @@ from pathlib import Path
 
 import pytest
 import torch
+from conftest import compute_targets, optimize, resize_long_side, settings
 
 from stylize.config import Config
-from stylize.engine import Step, optimize
 from stylize.errors import OptimizationError
-from stylize.images import resize_long_side, to_tensor
-from stylize.layers import parse_layer_list
-from stylize.objective import LossTerms, Objective, compute_targets
-from stylize.pipeline import load_network
-from stylize.reading import load_image
+from stylize.io.reading import load_image
+from stylize.io.tensors import to_tensor
+from stylize.network.layers import parse_layer_list
+from stylize.network.loader import load_network
+from stylize.optimize.engine import Step
+from stylize.optimize.objective import LossTerms, LossWeights, Objective
 
 
 @pytest.fixture
@@ -32,7 +33,8 @@ def setup(weights_file: Callable[[str, str], Path], images: dict[str, Path]) -> 
     content = to_tensor(resize_long_side(load_image(images["content"]), 40))
     style = to_tensor(resize_long_side(load_image(images["style"]), 40))
     targets = compute_targets(net.extractor, net.choice, content, [style])
-    objective = Objective(net.extractor, net.choice, targets, config.content_weight, config.style_weight, 0.1)
+    weights = LossWeights(config.content_weight, config.style_weight, 0.1)
+    objective = Objective(net.extractor, net.choice, targets, weights)
     return objective, content, config
 
 
@@ -96,7 +98,7 @@ def test_a_loss_that_stays_non_finite_stops_with_the_last_good_image(
 
 def test_a_flat_objective_ends_with_a_reason_instead_of_looping(setup: tuple[Objective, torch.Tensor, Config]) -> None:
     objective, content, config = setup
-    objective.weights = (0.0, 0.0, 0.0)
+    objective.weights = LossWeights(0.0, 0.0, 0.0)
     result = optimize(objective, content, replace(config, iterations=50))
     assert result.iterations == 0
     assert result.note is not None and "converged" in result.note
@@ -109,7 +111,8 @@ def test_the_range_penalty_keeps_the_optimised_pixels_in_range(setup: tuple[Obje
     config = replace(config, iterations=30)
     outside = {}
     for weight in (0.0, 1e4):  # this random network's gradients are far larger than VGG's: a large weight
-        penalised = Objective(objective.extractor, objective.choice, objective.targets, 1.0, 50.0, 0.0, weight)
+        weights = LossWeights(1.0, 50.0, 0.0, weight)
+        penalised = Objective(objective.extractor, objective.choice, objective.targets, weights)
         steps: list[Step] = []
         optimize(penalised, content, config, steps.append)  # steps carry the unclipped image
         image = steps[-1].image
@@ -119,7 +122,7 @@ def test_the_range_penalty_keeps_the_optimised_pixels_in_range(setup: tuple[Obje
 
 
 def test_out_of_range_is_zero_inside_and_grows_outside() -> None:
-    from stylize.losses import out_of_range
+    from stylize.optimize.losses import out_of_range
 
     inside = torch.rand(1, 3, 8, 8)
     assert out_of_range(inside).item() == 0
@@ -133,7 +136,7 @@ def batch_setup(
     """An objective over `count` different pattern images (one style), their inits, and per-image contents."""
     from conftest import pattern_image
 
-    from stylize.objective import Targets, content_features, stack_targets, style_grams
+    from stylize.optimize.objective import Targets, content_features, stack_targets, style_grams
 
     config = Config(weights=weights_file("vgg19", "relu2_1"), size=40, iterations=6, device="cpu",
                     content_layers=parse_layer_list("relu2_1", "c"),
@@ -142,23 +145,23 @@ def batch_setup(
     contents = [to_tensor(pattern_image(40, 30, seed)) for seed in range(10, 10 + count)]
     grams = style_grams(net.extractor, net.choice, [to_tensor(pattern_image(40, 40, 99))])
     targets = stack_targets([Targets(content_features(net.extractor, net.choice, c), grams) for c in contents])
-    objective = Objective(net.extractor, net.choice, targets, 1.0, 5.0, 0.0, 10.0)
+    objective = Objective(net.extractor, net.choice, targets, LossWeights(1.0, 5.0, 0.0, 10.0))
     return objective, torch.cat(contents), config, contents
 
 
 def test_an_image_in_a_batch_gets_the_same_result_as_alone(weights_file: Callable[[str, str], Path]) -> None:
     """Side by side (the CPU's way): each image's evaluations are its own, so the results are the same."""
-    from stylize.engine import optimize_batch
-    from stylize.evaluation import SideBySide
+    from stylize.optimize.engine import optimize_batch
+    from stylize.optimize.evaluation import SideBySide
 
     objective, inits, config, _ = batch_setup(weights_file, 3)
     steps: list[Step] = []
     evaluate = SideBySide(2, 2)
-    together = optimize_batch(objective, inits, config, steps.append, evaluate)
+    together = optimize_batch(objective, inits, settings(config), steps.append, evaluate)
     evaluate.close()
     for i in range(3):
-        alone_objective = Objective(objective.extractor, objective.choice, objective.targets.rows([i]), 1.0, 5.0,
-                                    0.0, 10.0)  # fmt: skip
+        alone_objective = Objective(objective.extractor, objective.choice, objective.targets.rows([i]),
+                                    LossWeights(1.0, 5.0, 0.0, 10.0))  # fmt: skip
         alone = optimize(alone_objective, inits[i : i + 1], config)
         batched = together[i]
         assert not isinstance(batched, OptimizationError)
@@ -178,14 +181,14 @@ def test_one_pass_over_a_batch_evaluates_each_image_as_alone(weights_file: Calla
     in a max-pool (or sit at a ReLU's kink) that rounding can send a pixel's gradient elsewhere,
     so a few elements may differ by more than rounding; L-BFGS then follows a slightly different path.
     """
-    from stylize.evaluation import evaluate_together
-    from stylize.lbfgs import Evaluation
+    from stylize.optimize.evaluation import evaluate_together
+    from stylize.optimize.protocol import Evaluation
 
     objective, inits, _, _ = batch_setup(weights_file, 3)
     together = evaluate_together(objective, inits, [0, 1, 2])
     for i in range(3):
-        alone_objective = Objective(objective.extractor, objective.choice, objective.targets.rows([i]), 1.0, 5.0,
-                                    0.0, 10.0)  # fmt: skip
+        alone_objective = Objective(objective.extractor, objective.choice, objective.targets.rows([i]),
+                                    LossWeights(1.0, 5.0, 0.0, 10.0))  # fmt: skip
         (alone,) = evaluate_together(alone_objective, inits[i : i + 1], [0])
         batched = together[i]
         assert isinstance(batched, Evaluation) and isinstance(alone, Evaluation)
@@ -197,7 +200,7 @@ def test_one_pass_over_a_batch_evaluates_each_image_as_alone(weights_file: Calla
 
 
 def test_one_image_failing_does_not_stop_the_others(weights_file: Callable[[str, str], Path]) -> None:
-    from stylize.engine import optimize_batch
+    from stylize.optimize.engine import optimize_batch
 
     objective, inits, config, _ = batch_setup(weights_file, 2)
 
@@ -216,6 +219,6 @@ def test_one_image_failing_does_not_stop_the_others(weights_file: Callable[[str,
                     return LossTerms(terms.total * mask, terms.content, terms.style, terms.tv)
             return terms
 
-    outcomes = optimize_batch(PoisonRow(), inits, config)  # type: ignore[arg-type]
+    outcomes = optimize_batch(PoisonRow(), inits, settings(config))  # type: ignore[arg-type]
     assert isinstance(outcomes[1], OptimizationError) and torch.isfinite(outcomes[1].image).all()
     assert not isinstance(outcomes[0], OptimizationError) and outcomes[0].iterations == config.iterations

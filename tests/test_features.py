@@ -5,9 +5,9 @@ import torch
 from conftest import random_state
 
 from stylize.errors import WeightsError
-from stylize.features import CAFFE_MEAN_BGR, FeatureExtractor, InputNormalization, load_network
-from stylize.layers import layer_names
-from stylize.weights import NetworkWeights
+from stylize.network.extractor import CAFFE_MEAN_BGR, FeatureExtractor, InputNormalization, frozen_vgg
+from stylize.network.layers import layer_names
+from stylize.network.weights import NetworkWeights
 
 
 def _weights(model: str, depth: int, style: str = "torchvision") -> NetworkWeights:
@@ -77,11 +77,11 @@ def test_torchvision_normalisation_uses_imagenet_statistics() -> None:
 def test_missing_and_misshapen_weights_are_clear_errors() -> None:
     weights = _weights("vgg19", 2)
     with pytest.raises(WeightsError, match="lack"):
-        load_network("vgg19", 5, weights)
+        frozen_vgg("vgg19", 5, weights)
     bad = dict(weights.state)
     bad["0.weight"] = torch.zeros(64, 3, 5, 5)
     with pytest.raises(WeightsError, match="shape"):
-        load_network("vgg19", 2, NetworkWeights(bad, "torchvision", "bad.pth"))
+        frozen_vgg("vgg19", 2, NetworkWeights(bad, "torchvision", "bad.pth"))
 
 
 def test_batch_norm_network_loads_and_runs() -> None:

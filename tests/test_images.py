@@ -6,19 +6,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from conftest import pattern_image
+from conftest import pattern_image, resize_long_side
 from PIL import Image
 
 from stylize.errors import ImageError
-from stylize.images import (
-    check_output_path,
-    read_metadata,
-    resize_long_side,
-    save_image,
-    to_pil,
-    to_tensor,
-)
-from stylize.reading import load_image
+from stylize.io.metadata import read_metadata
+from stylize.io.reading import load_image
+from stylize.io.saving import check_output_path, save_image
+from stylize.io.tensors import to_pil, to_tensor
 
 
 def test_exif_orientation_is_applied(tmp_path: Path) -> None:
@@ -137,7 +132,7 @@ def png_header_only(path: Path, width: int, height: int) -> None:
 
 
 def test_an_image_declaring_too_many_pixels_is_refused_before_decoding(tmp_path: Path) -> None:
-    from stylize.reading import MAX_PIXELS, image_size
+    from stylize.io.reading import MAX_PIXELS, image_size
 
     for side in (13_000, 30_000):  # over our limit; over Pillow's own guard too
         bomb = tmp_path / f"bomb{side}.png"
@@ -149,7 +144,7 @@ def test_an_image_declaring_too_many_pixels_is_refused_before_decoding(tmp_path:
 
 
 def test_image_size_reads_the_header_and_applies_exif_rotation(tmp_path: Path) -> None:
-    from stylize.reading import image_size
+    from stylize.io.reading import image_size
 
     image = Image.new("RGB", (40, 20), "red")
     exif = image.getexif()

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from PIL import Image, ImageCms
 
 from stylize.errors import ImageError
-from stylize.reading import image_size, read_image
+from stylize.io.reading import image_size, read_image
 
 FORMATS = {"png": "PNG", "jpg": "JPEG", "webp": "WEBP", "tif": "TIFF", "gif": "GIF", "bmp": "BMP"}
 

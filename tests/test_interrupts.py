@@ -15,7 +15,7 @@ from pathlib import Path
 from conftest import TINY_LAYERS, pattern_image
 from PIL import Image
 
-from stylize.images import read_metadata
+from stylize.io.metadata import read_metadata
 
 ENVIRONMENT = {**os.environ, "PYTHONWARNINGS": "ignore"}
 

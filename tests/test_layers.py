@@ -2,8 +2,9 @@ from __future__ import annotations
 
 import pytest
 
+from stylize.config import LayerWeight
 from stylize.errors import SettingsError
-from stylize.layers import LayerChoice, LayerWeight, block_ends, layer_names, parse_layer_list, preset, validate
+from stylize.network.layers import LayerChoice, block_ends, layer_names, parse_layer_list, preset, validate
 
 
 def test_vgg19_names_follow_the_paper() -> None:

@@ -8,7 +8,9 @@ from collections.abc import Callable
 import pytest
 import torch
 
-from stylize.lbfgs import Accepted, Coroutine, Evaluation, adam, lbfgs
+from stylize.optimize.adam import adam
+from stylize.optimize.lbfgs import lbfgs
+from stylize.optimize.protocol import Accepted, Coroutine, Evaluation
 
 Function = Callable[[torch.Tensor], torch.Tensor]
 

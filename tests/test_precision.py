@@ -7,15 +7,15 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import pattern_image
+from conftest import compute_targets, pattern_image
 
-from stylize import precision
 from stylize.config import Config
 from stylize.errors import SettingsError
-from stylize.images import to_tensor
-from stylize.layers import parse_layer_list
-from stylize.objective import Objective, compute_targets
-from stylize.pipeline import load_network
+from stylize.io.tensors import to_tensor
+from stylize.network import precision
+from stylize.network.layers import parse_layer_list
+from stylize.network.loader import load_network
+from stylize.optimize.objective import LossWeights, Objective
 
 CPU = torch.device("cpu")
 
@@ -43,7 +43,7 @@ def _objective(weights: Path, dtype: torch.dtype) -> Objective:
     net = load_network(config)
     content, style = to_tensor(pattern_image(64, 48, 1)), to_tensor(pattern_image(64, 64, 2))
     targets = compute_targets(net.extractor, net.choice, content, [style], dtype=dtype)
-    return Objective(net.extractor, net.choice, targets, 1.0, 5.0, 0.0, dtype=dtype)
+    return Objective(net.extractor, net.choice, targets, LossWeights(1.0, 5.0, 0.0), dtype=dtype)
 
 
 @pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])

@@ -14,7 +14,7 @@ from PIL import Image
 
 from stylize.cli import main
 from stylize.config import Config
-from stylize.pipeline import transfer
+from stylize.run.pictures import transfer
 
 pytestmark = pytest.mark.slow
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"

@@ -7,13 +7,14 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import read_rgb
+from conftest import read_rgb, resize_long_side
 
 import stylize
-from stylize.engine import Step
 from stylize.errors import SettingsError
-from stylize.layers import parse_layer_list
-from stylize.scales import COARSEST_SIZE, Stage, auto_scale_count, plan_stages
+from stylize.io.tensors import to_tensor
+from stylize.network.layers import parse_layer_list
+from stylize.optimize.engine import Step
+from stylize.run.stages import COARSEST_SIZE, Stage, auto_scale_count, plan_stages
 
 
 @pytest.mark.parametrize(
@@ -74,7 +75,7 @@ def test_each_stage_starts_from_the_previous_result(
 
     stylize.transfer(read_rgb(images["content"]), [read_rgb(images["style"])], config, keep)
     upsampled = torch.nn.functional.interpolate(lasts[1], size=(48, 64), mode="bicubic", align_corners=False)
-    content = stylize.images.to_tensor(stylize.images.resize_long_side(read_rgb(images["content"]), 64))
+    content = to_tensor(resize_long_side(read_rgb(images["content"]), 64))
     from_previous = (firsts[2] - upsampled).abs().mean()
     from_content = (firsts[2] - content).abs().mean()
     assert from_previous < 0.5 * from_content

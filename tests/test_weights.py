@@ -12,9 +12,9 @@ import pytest
 import torch
 from conftest import random_state
 
-from stylize import weights
 from stylize.errors import WeightsError
-from stylize.weights import load_weights, read_bundled_vgg19, read_torchvision_file
+from stylize.network import weights
+from stylize.network.weights import load_weights, read_bundled_vgg19, read_torchvision_file
 
 
 def test_bundled_vgg19_is_dequantized_into_our_layout() -> None:
@@ -116,7 +116,7 @@ def test_download_goes_to_torchvision_cache_with_progress_and_checksum(
     monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path / "hub"))
     monkeypatch.setattr(weights.urllib.request, "urlopen", lambda *a, **k: FakeResponse(payload))
     seen: list[int] = []
-    loaded = load_weights("vgg16", on_progress=lambda done, total: seen.append(done))
+    loaded = load_weights("vgg16", on_download=lambda done, total: seen.append(done))
     assert seen[-1] == len(payload)
     assert (tmp_path / "hub" / "checkpoints" / f"vgg16-{prefix}.pth").is_file()
     assert loaded.input_style == "torchvision" and "0.weight" in loaded.state

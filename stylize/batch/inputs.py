@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..errors import SettingsError
-from ..formats import INPUT_SUFFIXES
+from ..io.formats import INPUT_SUFFIXES
 
 GLOB_CHARACTERS = frozenset("*?[")
 

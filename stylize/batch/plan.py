@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ..config import Config
 from ..errors import SettingsError
-from ..formats import OUTPUT_FORMATS
+from ..io.formats import OUTPUT_FORMATS
 
 DEFAULT_NAME = "{content}_{style}.png"
 NAME_FIELDS = ("content", "style", "index", "seed", "size")

@@ -9,16 +9,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from ..errors import SettingsError
 from .plan import Job
 
 if TYPE_CHECKING:  # the engine imports torch; the CLI imports this module early
-    from ..engine import Step
+    from ..optimize.engine import Step
 
 DONE, SKIPPED, FAILED = "done", "skipped", "failed"
 
 
 @dataclass(frozen=True)
-class Outcome:
+class JobOutcome:
     job: Job
     status: str  # done, skipped or failed
     error: str | None = None  # one line naming the file and the problem
@@ -46,7 +47,7 @@ class Outcome:
 
 @dataclass
 class Report:
-    outcomes: list[Outcome] = field(default_factory=list)
+    outcomes: list[JobOutcome] = field(default_factory=list)
     started: float = field(default_factory=time.monotonic)
     stopped_early: bool = False  # --fail-fast stopped the run
 
@@ -77,11 +78,9 @@ class JsonLog:
             try:
                 self.file = path.open("a", encoding="utf-8")
             except OSError as err:
-                from ..errors import SettingsError
-
                 raise SettingsError(f"--log {path}: cannot open for writing ({err.strerror or err})") from None
 
-    def write(self, outcome: Outcome) -> None:
+    def write(self, outcome: JobOutcome) -> None:
         if self.file is not None:
             self.file.write(json.dumps(outcome.to_dict(), sort_keys=True) + "\n")
             self.file.flush()
@@ -101,7 +100,7 @@ class Events:
     def step(self, step: Step) -> None:
         """An iteration of one picture of the current batch is done."""
 
-    def finished(self, outcome: Outcome) -> None:
+    def finished(self, outcome: JobOutcome) -> None:
         """A job is done, skipped or failed."""
 
     def warning(self, message: str) -> None:

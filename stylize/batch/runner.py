@@ -16,16 +16,19 @@ import torch
 from PIL import Image
 
 from ..config import Config
-from ..devices import check_memory, default_batch_size
-from ..engine import Result
 from ..errors import ImageError, OptimizationError
-from ..images import remove_stale_parts, save_image
-from ..outputs import run_metadata, save_unfinished, unfinished_path
-from ..pipeline import INIT_KINDS, Network, Picture, StyleBank, stage_sizes, transfer_batch
-from ..precision import resolve_precision
-from ..reading import image_size, load_image, read_image
+from ..io.reading import image_size, load_image
+from ..io.saving import remove_stale_parts
+from ..network.devices import check_memory, default_batch_size
+from ..network.loader import Network
+from ..network.precision import resolve_precision
+from ..optimize.engine import Result
+from ..run.files import keep_last_good, read_init, read_photo, save_result
+from ..run.pictures import Picture, transfer_batch
+from ..run.stages import stage_sizes
+from ..run.styles import StyleBank
 from .plan import Job, is_done
-from .report import DONE, FAILED, SKIPPED, Events, JsonLog, Outcome, Report
+from .report import DONE, FAILED, SKIPPED, Events, JobOutcome, JsonLog, Report
 
 Sizes = tuple[tuple[int, int], ...]  # (width, height) of a picture at each stage: pictures alike share a batch
 
@@ -79,7 +82,7 @@ class _Runner:
         self.report, self.log = report, log
         self.stopped = False
 
-    def record(self, outcome: Outcome) -> None:
+    def record(self, outcome: JobOutcome) -> None:
         self.report.outcomes.append(outcome)
         self.log.write(outcome)
         self.events.finished(outcome)
@@ -90,7 +93,7 @@ class _Runner:
         todo = []
         for job in jobs:
             if not self.options.overwrite and is_done(job):
-                self.record(Outcome(job, SKIPPED, note="already there (--overwrite to redo)"))
+                self.record(JobOutcome(job, SKIPPED, note="already there (--overwrite to redo)"))
             else:
                 todo.append(job)
         if not todo:
@@ -98,7 +101,7 @@ class _Runner:
         for folder in {job.output.parent for job in todo}:
             remove_stale_parts(folder)  # left by a run that was killed while writing
         styles = load_styles(todo, self.config.max_pixels)
-        init = None if self.config.init in INIT_KINDS else load_image(Path(self.config.init), self.config.max_pixels)
+        init = read_init(self.config)
         bank = StyleBank(self.net, self.config, resolve_precision(self.config.precision, self.net.device))
         batches = self.batches(todo)
         self.check_memory(batches)
@@ -124,7 +127,7 @@ class _Runner:
             try:
                 sizes = stage_sizes(image_size(job.content, self.config.max_pixels), self.config)
             except ImageError as err:
-                self.record(Outcome(job, FAILED, error=err.message))
+                self.record(JobOutcome(job, FAILED, error=err.message))
                 continue
             groups.setdefault(sizes, []).append(job)
         batches = []
@@ -139,12 +142,12 @@ class _Runner:
         pictures, ready, alphas = [], [], []
         for job in jobs:
             try:
-                decoded = read_image(job.content, self.config.max_pixels)
+                decoded = read_photo(job.content, self.config)
             except ImageError as err:
-                self.record(Outcome(job, FAILED, error=err.message))
+                self.record(JobOutcome(job, FAILED, error=err.message))
                 continue
             if stage_sizes(decoded.image.size, self.config) != sizes:  # the file changed since its header was read
-                self.record(Outcome(job, FAILED, error=f"{job.content}: changed while the run was planned; rerun"))
+                self.record(JobOutcome(job, FAILED, error=f"{job.content}: changed while the run was planned; rerun"))
                 continue
             for note in (*decoded.notes, *size_notes(job.content, decoded.image.size, sizes[-1], self.config.size)):
                 self.events.warning(note)
@@ -179,20 +182,19 @@ class _Runner:
             first = self.transfer(pictures[:half], jobs[:half], bank, size)
             return first + self.transfer(pictures[half:], jobs[half:], bank, size)
 
-    def save(self, job: Job, outcome: Result | OptimizationError, seconds: float, alpha: Image.Image | None) -> Outcome:
+    def save(
+        self, job: Job, outcome: Result | OptimizationError, seconds: float, alpha: Image.Image | None
+    ) -> JobOutcome:
         """Write the result (atomically) or, for a failed optimisation, its last good image marked unfinished."""
         try:
             if isinstance(outcome, OptimizationError):
-                error = f"{job.content}: {outcome}"
-                if isinstance(outcome.image, torch.Tensor):  # the optimisation kept its last good image
-                    kept = save_unfinished(outcome.image, job.output, {"error": outcome.message})
-                    error = f"{job.content}: {outcome.message}; last good image in {kept}"
-                return Outcome(job, FAILED, error=error, seconds=seconds)
-            save_image(outcome.image, job.output, run_metadata(job.content, job.styles, self.config, outcome), alpha)
+                kept = keep_last_good(outcome, job.output)
+                error = f"{job.content}: " + (f"{outcome.message}; last good image in {kept}" if kept else str(outcome))
+                return JobOutcome(job, FAILED, error=error, seconds=seconds)
+            save_result(outcome, job.output, job.content, job.styles, self.config, alpha)
         except ImageError as err:
-            return Outcome(job, FAILED, error=err.message, seconds=seconds)
-        unfinished_path(job.output).unlink(missing_ok=True)  # an earlier interrupted try of this job
+            return JobOutcome(job, FAILED, error=err.message, seconds=seconds)
         height, width = outcome.image.shape[-2:]
         losses = {"total": outcome.loss, "content": outcome.content, "style": outcome.style}
-        return Outcome(job, DONE, seconds=seconds, size=(width, height), iterations=outcome.iterations,
+        return JobOutcome(job, DONE, seconds=seconds, size=(width, height), iterations=outcome.iterations,
                        losses=losses, note=outcome.note)  # fmt: skip

@@ -19,7 +19,7 @@ from ..batch.inputs import find_images
 from ..batch.plan import Job, make_jobs, parse_shard, shard
 from ..config import Config
 from ..errors import ImageError, SettingsError
-from ..layers import layer_names
+from ..network.layers import layer_names
 from .progress import Progress
 from .settings import BatchFlags
 
@@ -30,7 +30,7 @@ def print_layers(model: str) -> None:
 
 
 def inspect_result(path: Path) -> None:
-    from ..images import read_metadata
+    from ..io.metadata import read_metadata
 
     click.echo(json.dumps(read_metadata(path), indent=2, sort_keys=True))
 
@@ -42,8 +42,8 @@ def names_a_folder(output: Path) -> bool:
 
 def plan_work(contents: list[str], styles: list[str], output: Path, config: Config, flags: BatchFlags) -> list[Job]:
     """Inputs -> the jobs of this shard; every usage problem is found here, before any work."""
-    from ..images import check_output_path
-    from ..pipeline import check_style_count
+    from ..io.saving import check_output_path
+    from ..run.pictures import check_style_count
 
     folder = names_a_folder(output)
     content_paths = find_images(contents, flags.recursive, skip_folder=output if folder else None)
@@ -74,7 +74,7 @@ def run(contents: list[str], styles: list[str], output: Path, config: Config, fl
     if not single:
         _make_folders(jobs)
     from ..batch.runner import RunOptions, run_jobs
-    from ..pipeline import load_network
+    from ..network.loader import load_network
 
     network = load_network(config, on_download=None if quiet else _download_bar())
     progress = Progress(len(jobs), config, "none" if quiet else _progress_mode(flags.progress, len(jobs)))
@@ -101,7 +101,7 @@ def _progress_mode(choice: str, jobs: int) -> str:
 
 
 def _make_folders(jobs: list[Job]) -> None:
-    from ..images import check_output_path
+    from ..io.saving import check_output_path
 
     for folder in dict.fromkeys(job.output.parent for job in jobs):
         try:
@@ -114,8 +114,8 @@ def _make_folders(jobs: list[Job]) -> None:
 def print_plan(jobs: list[Job], config: Config, overwrite: bool) -> None:
     """--dry-run: one line per job (what would happen, input, styles, output, size), then counts."""
     from ..batch.plan import is_done
-    from ..pipeline import stage_sizes
-    from ..reading import image_size
+    from ..io.reading import image_size
+    from ..run.stages import stage_sizes
 
     counts = {"make": 0, "skip": 0, "fail": 0}
     for job in jobs:

@@ -15,11 +15,10 @@ from typing import Any, NoReturn
 
 import click
 
-from .. import __version__
 from ..batch.plan import DEFAULT_NAME
-from ..config import OPTIMIZERS, PRECISIONS, Config
+from ..config import LAYER_PRESETS, MODELS, OPTIMIZERS, PRECISIONS, Config
 from ..errors import StylizeError
-from ..layers import MODELS
+from ..version import __version__
 from .progress import PROGRESS_MODES
 from .settings import build_config, build_flags
 
@@ -137,7 +136,7 @@ def _fail(err: BaseException, verbose: bool) -> NoReturn:
 )
 @click.option(
     "--layers",
-    type=click.Choice(["paper", "lesson"]),
+    type=click.Choice(LAYER_PRESETS),
     default=D.layers,
     show_default=True,
     help="Layer preset: paper = style relu1_1..relu5_1, content relu4_2; "

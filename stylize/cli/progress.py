@@ -12,13 +12,13 @@ from typing import TYPE_CHECKING, Any
 import click
 from tqdm import tqdm
 
-from ..batch.report import DONE, FAILED, SKIPPED, Events, Outcome
+from ..batch.report import DONE, FAILED, SKIPPED, Events, JobOutcome
 from ..config import Config
-from ..scales import plan_stages
+from ..run.stages import plan_stages
 
 if TYPE_CHECKING:  # the engine imports torch; keep --help fast
     from ..batch.plan import Job
-    from ..engine import Step
+    from ..optimize.engine import Step
 
 PROGRESS_MODES = ("auto", "bars", "lines", "none")
 FILES_BAR = "{desc}: {percentage:3.0f}%|{bar}| [{elapsed}<{remaining}]"  # desc: "files k/N"
@@ -62,7 +62,7 @@ class Progress(Events):
             self.credited[step.index] = share
         every = self.config.save_every
         if every and done % every == 0:
-            from ..images import save_image
+            from ..io.saving import save_image
 
             output = self.batch[step.index].output
             save_image(step.image, output.with_name(f"{output.stem}.{done:04d}{output.suffix}"))
@@ -79,7 +79,7 @@ class Progress(Events):
                         leave=self.jobs == 1, position=1 if self.files is not None else None)  # fmt: skip
         self.bar_stage = step.stage
 
-    def finished(self, outcome: Outcome) -> None:
+    def finished(self, outcome: JobOutcome) -> None:
         self.seen += 1
         if self.files is not None:
             if outcome.status == SKIPPED:  # skips cost nothing: leave them out of the rate and the ETA
@@ -96,7 +96,7 @@ class Progress(Events):
         if self.mode != "none":
             self.write(f"stylize: warning: {message}")
 
-    def _tell(self, outcome: Outcome) -> None:
+    def _tell(self, outcome: JobOutcome) -> None:
         if outcome.status == FAILED:
             self.write(f"stylize: error: {outcome.error}")
         elif self.mode == "lines" or (self.mode == "bars" and self.jobs == 1):
@@ -113,7 +113,7 @@ class Progress(Events):
 
     def save_unfinished(self) -> list[Path]:
         """On Ctrl-C: keep what the current batch has made so far, clearly marked."""
-        from ..outputs import save_unfinished
+        from ..run.files import save_unfinished
 
         self.close()
         kept = []
@@ -134,7 +134,7 @@ class Progress(Events):
             self.files = None
 
 
-def describe(outcome: Outcome) -> str:
+def describe(outcome: JobOutcome) -> str:
     job = outcome.job
     if outcome.status == SKIPPED:
         return f"skipped {job.output} (already there; --overwrite to redo)"

@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from ..batch.plan import DEFAULT_NAME
-from ..config import Config
+from ..config import INIT_KINDS, Config, LayerWeight
 from ..errors import SettingsError
-from ..layers import LayerWeight, parse_layer_list
+from ..network.layers import parse_layer_list
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ def build_config(options: dict[str, Any]) -> Config:
         scales=options["scales"],
         precision=options["precision"],
         learning_rate=options["lr"],
-        init=options["init"],
+        init=options["init"] if options["init"] in INIT_KINDS else Path(options["init"]),
         size=options["size"],
         style_size=options["style_size"],
         seed=options["seed"],

@@ -1,4 +1,4 @@
-"""Which torch device a run uses, and how many pictures it optimises at once."""
+"""Which torch device a run uses, how much memory a picture needs, and how many fit at once."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import os
 
 import torch
 
-from .errors import ResourceError, SettingsError
+from ..errors import ResourceError, SettingsError
 
 
 def resolve_device(spec: str) -> torch.device:

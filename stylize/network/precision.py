@@ -1,10 +1,10 @@
-"""Numeric precision of the network's forward and backward passes.
+"""Numeric precision of the network's forward and backward passes (--precision, autocast).
 
 Only the VGG convolutions run in reduced precision (under autocast): the Gram matrices, the
-losses, the image and the L-BFGS state stay in float32 (see `losses.gram` and
-`objective.Objective`). As the lesson warns, half-precision gradients of tiny losses round to
-zero; the engine multiplies the objective by the pixel count before back-propagating, which
-keeps per-pixel gradients O(1) (`engine._Evaluator`).
+losses, the image and the L-BFGS state stay in float32 (see `optimize.losses.gram` and
+`optimize.objective.Objective`). As the fast.ai lesson warns, half-precision gradients of tiny
+losses round to zero; the objective is multiplied by the pixel count before back-propagating,
+which keeps per-pixel gradients O(1) (`optimize.evaluation.evaluate_together`).
 
 `auto` picks what measured faster without a visible loss (benchmarks/speed.py, README "Speed"):
 bfloat16 on CUDA GPUs that support it and on CPUs with native bfloat16 instructions (1.75x per
@@ -19,8 +19,8 @@ from collections.abc import Iterator
 
 import torch
 
-from .config import PRECISIONS
-from .errors import SettingsError
+from ..config import PRECISIONS
+from ..errors import SettingsError
 
 _DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
 
@@ -58,6 +58,3 @@ def network_precision(device: torch.device, dtype: torch.dtype) -> Iterator[None
     with torch.autocast(device.type, dtype=dtype):
         yield
 
-
-def precision_name(dtype: torch.dtype) -> str:
-    return next(name for name, d in _DTYPES.items() if d == dtype)

@@ -1,12 +1,12 @@
-"""Files and images in, a stylised image out: glue between images, weights, and the engine.
+"""Images in, a stylised image out: the Python API for one picture (`transfer`) or a batch of one size.
 
-This is the Python API (`stylize.transfer`; files in and out: `outputs.stylize_file`); the CLI is a thin layer on
-top. Nothing here prints.
+A run goes coarse to fine (`stages`); at each size the photos become tensors, the targets are
+computed once (`styles` for the paintings), each picture starts from its `inits` image or the
+last size's result, and the engine optimises the batch. Nothing here prints or touches files.
 """
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import cast
@@ -15,48 +15,17 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from .config import Config
-from .devices import resolve_device
-from .engine import OnStep, Result, optimize_batch
-from .errors import OptimizationError, SettingsError
-from .evaluation import evaluation_for
-from .features import FeatureExtractor
-from .images import long_side_size, resize_exact, to_tensor
-from .inits import smoothed_noise
-from .layers import LayerChoice, layer_names, preset, validate
-from .objective import Objective, Targets, content_features, stack_targets, style_grams
-from .precision import resolve_precision
-from .scales import plan_stages
-from .weights import Progress, load_weights
-
-INIT_KINDS = ("content", "noise", "style")
-
-
-@dataclass
-class Network:
-    """A loaded extractor on its device, reusable across runs with the same model and layers."""
-
-    extractor: FeatureExtractor
-    choice: LayerChoice
-    device: torch.device
-    source: str
-
-
-def layer_choice(config: Config) -> LayerChoice:
-    """The preset, with `content_layers` / `style_layers` overriding it, validated."""
-    base = preset(config.layers, config.model)
-    choice = LayerChoice(config.content_layers or base.content, config.style_layers or base.style)
-    validate(choice, config.model)
-    return choice
-
-
-def load_network(config: Config, on_download: Progress | None = None) -> Network:
-    choice = layer_choice(config)
-    device = resolve_device(config.device)
-    weights = load_weights(config.model, config.weights, on_download)
-    names = [lw.name for lw in (*choice.content, *choice.style)]
-    extractor = FeatureExtractor(config.model, weights, names).to(device)
-    return Network(extractor, choice, device, weights.source)
+from ..config import Config
+from ..errors import OptimizationError, SettingsError
+from ..io.tensors import resize_exact, to_tensor
+from ..network.loader import Network, load_network
+from ..network.precision import resolve_precision
+from ..optimize.engine import OnStep, OptimizerSettings, Result, optimize_batch
+from ..optimize.evaluation import evaluation_for
+from ..optimize.objective import LossWeights, Objective, Targets, content_features, stack_targets
+from .inits import initial_image
+from .stages import plan_stages, stage_sizes
+from .styles import StyleBank
 
 
 @dataclass(frozen=True)
@@ -67,50 +36,6 @@ class Picture:
     content: Image.Image
     styles: tuple[Image.Image, ...]
     init_image: Image.Image | None = None  # the start image when --init is a file
-
-
-class StyleBank:
-    """The blended style Gram matrices of each style group at each size, computed once."""
-
-    def __init__(self, net: Network, config: Config, dtype: torch.dtype) -> None:
-        self.net, self.config, self.dtype = net, config, dtype
-        self.cache: dict[tuple[tuple[int, ...], int], tuple[tuple[Image.Image, ...], dict[str, torch.Tensor]]] = {}
-
-    def grams(self, styles: tuple[Image.Image, ...], size: int) -> dict[str, torch.Tensor]:
-        key = (tuple(id(s) for s in styles), size)  # the cache holds the images, so ids stay theirs
-        if key not in self.cache:
-            smallest = min_side(self.config)
-            tensors = [to_tensor(resize_exact(s, *reversed(fitted_size(s.size, size, smallest)))).to(self.net.device)
-                       for s in styles]  # fmt: skip
-            grams = style_grams(self.net.extractor, self.net.choice, tensors, self.config.style_blend, self.dtype)
-            self.cache[key] = (styles, grams)
-        return self.cache[key][1]
-
-
-def stage_sizes(content_size: tuple[int, int], config: Config) -> tuple[tuple[int, int], ...]:
-    """(width, height) of a content photo at every stage of a run; pictures with equal sizes share a batch."""
-    stages = plan_stages(config.size, config.scales, config.iterations)
-    smallest = min_side(config)
-    return tuple(fitted_size(content_size, stage.size, smallest) for stage in stages)
-
-
-def fitted_size(size: tuple[int, int], long_side: int, min_side: int = 1) -> tuple[int, int]:
-    """(width, height) with the longer side `long_side` px; but a very wide or tall image keeps its
-    shorter side at `min_side` px (what the deepest layer needs), its longer side growing."""
-    width, height = long_side_size(size, long_side)
-    if min(width, height) >= min_side:
-        return width, height
-    scale = min_side / min(size)
-    return max(min_side, round(size[0] * scale)), max(min_side, round(size[1] * scale))
-
-
-@functools.lru_cache(maxsize=8)  # asked for every photo of a batch run; the answer depends on the layers only
-def min_side(config: Config) -> int:
-    """The shortest side the network takes: one pixel left after the max-pools before its deepest layer."""
-    choice = layer_choice(config)
-    names = layer_names(config.model)
-    deepest = max(names.index(lw.name) for lw in (*choice.content, *choice.style))
-    return int(2 ** sum(name.startswith("pool") for name in names[:deepest]))
 
 
 def transfer(
@@ -171,8 +96,8 @@ def transfer_batch(
             objective = _objective(net, config, dtype, contents, grams)
             starts = [_stage_start(config, c, pictures[i], outcomes[i]) for i, c in zip(alive, contents, strict=True)]
             on_stage_step = _staged(on_step, number, len(stages), alive, len(pictures))
-            stage_config = replace(config, iterations=stage.iterations)
-            done = optimize_batch(objective, torch.cat(starts), stage_config, on_stage_step, evaluate)
+            settings = OptimizerSettings(config.optimizer, stage.iterations, config.learning_rate)
+            done = optimize_batch(objective, torch.cat(starts), settings, on_stage_step, evaluate)
             for i, outcome in zip(alive, done, strict=True):
                 if isinstance(outcome, OptimizationError):
                     outcomes[i] = outcome
@@ -189,8 +114,8 @@ def _objective(
     """The objective of one stage: row i has content i's activations and style grams[i]."""
     parts = [Targets(content_features(net.extractor, net.choice, c, dtype), g)
              for c, g in zip(contents, grams, strict=True)]  # fmt: skip
-    return Objective(net.extractor, net.choice, stack_targets(parts), config.content_weight, config.style_weight,
-                     config.tv_weight, config.range_weight, dtype)  # fmt: skip
+    weights = LossWeights(config.content_weight, config.style_weight, config.tv_weight, config.range_weight)
+    return Objective(net.extractor, net.choice, stack_targets(parts), weights, dtype)
 
 
 def _stage_start(
@@ -217,18 +142,3 @@ def _combined(results: list[Result]) -> Result:
     return replace(last, image=last.image.cpu(), iterations=sum(r.iterations for r in results),
                    evaluations=sum(r.evaluations for r in results), note="; ".join(notes) or None)  # fmt: skip
 
-
-def initial_image(
-    config: Config, content: torch.Tensor, style: Image.Image, init_image: Image.Image | None
-) -> torch.Tensor:
-    """The starting image at the content's size: content, smoothed noise, the style, or a file."""
-    height, width = content.shape[-2:]
-    if config.init == "content":
-        return content.clone()
-    if config.init == "noise":
-        return smoothed_noise(height, width, config.seed)
-    if config.init == "style":
-        return to_tensor(resize_exact(style, height, width))
-    if init_image is None:
-        raise SettingsError(f"--init {config.init!r}: not one of {', '.join(INIT_KINDS)} and no image given")
-    return to_tensor(resize_exact(init_image, height, width))

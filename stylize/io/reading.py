@@ -19,9 +19,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
-from .errors import ImageError
+from ..config import MAX_PIXELS
+from ..errors import ImageError
 
-MAX_PIXELS = 150_000_000  # the default of --max-pixels (Config.max_pixels)
 ORIENTATION_TAG = 0x0112  # EXIF; values 5-8 turn the image a quarter
 
 

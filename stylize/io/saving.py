@@ -1,55 +1,29 @@
-"""Image files <-> tensors: decoding, EXIF orientation, colour modes, resizing, atomic saving.
+"""Writing images: checked before any work, atomic, transparency carried where the format keeps it.
 
-Tensors are (1, 3, H, W) float32 RGB in [0, 1].
+Atomic: a hidden part file in the same folder, flushed, then renamed over the result, so a
+result appears complete or not at all; part files of writers that were killed are cleared by
+the next run.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import socket
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
-from PIL import Image, PngImagePlugin, UnidentifiedImageError
+from PIL import Image
 
-from .errors import ImageError
+from ..errors import ImageError
 from .formats import OUTPUT_FORMATS
+from .metadata import png_info
+from .tensors import to_pil
 
-METADATA_KEY = "stylize"
 ALPHA_FORMATS = ("PNG", "WEBP", "TIFF")  # formats that keep a transparency channel
 # .NAME.HOST.PID.part: a result being written; left behind only if the writer was killed mid-write
 PART_FILE = re.compile(r"^\.(?P<name>.+)\.(?P<host>[^.]+)\.(?P<pid>\d+)\.part$")
-
-
-def long_side_size(size: tuple[int, int], long_side: int) -> tuple[int, int]:
-    """(width, height) scaled so that the longer side is `long_side` px, keeping the aspect ratio."""
-    width, height = size
-    scale = long_side / max(width, height)
-    return max(1, round(width * scale)), max(1, round(height * scale))
-
-
-def resize_long_side(image: Image.Image, size: int) -> Image.Image:
-    """Scale so that the longer side is `size` px, keeping the aspect ratio."""
-    new = long_side_size(image.size, size)
-    return image if new == image.size else image.resize(new, Image.Resampling.LANCZOS)
-
-
-def resize_exact(image: Image.Image, height: int, width: int) -> Image.Image:
-    return image if image.size == (width, height) else image.resize((width, height), Image.Resampling.LANCZOS)
-
-
-def to_tensor(image: Image.Image) -> torch.Tensor:
-    array = np.asarray(image, dtype=np.float32) / 255.0  # (H, W, 3)
-    return torch.from_numpy(array).permute(2, 0, 1).contiguous()[None]  # (1, 3, H, W)
-
-
-def to_pil(tensor: torch.Tensor) -> Image.Image:
-    array = tensor.detach().float().cpu()[0].clamp(0, 1).permute(1, 2, 0).numpy()  # (H, W, 3)
-    return Image.fromarray(np.round(array * 255.0).astype(np.uint8), mode="RGB")
 
 
 def check_output_path(path: Path) -> None:
@@ -78,9 +52,7 @@ def save_image(
     fmt, options = OUTPUT_FORMATS[path.suffix.lower()]
     options = dict(options)
     if metadata is not None and fmt == "PNG":
-        info = PngImagePlugin.PngInfo()
-        info.add_text(METADATA_KEY, json.dumps(metadata, sort_keys=True))
-        options["pnginfo"] = info
+        options["pnginfo"] = png_info(metadata)
     tmp = path.with_name(f".{path.name}.{_host()}.{os.getpid()}.part")
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)  # the umask applies, as for any file
@@ -127,16 +99,3 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True  # exists, owned by someone else
     return True
-
-
-def read_metadata(path: Path) -> dict[str, Any]:
-    """The run parameters a PNG made by stylize carries, or ImageError."""
-    try:
-        with Image.open(path) as image:
-            text = getattr(image, "text", {}).get(METADATA_KEY)
-    except (OSError, UnidentifiedImageError) as err:
-        raise ImageError(f"{path}: cannot read ({err})") from None
-    if text is None:
-        raise ImageError(f"{path}: carries no stylize parameters", hint="only PNG results made by stylize do")
-    loaded: dict[str, Any] = json.loads(text)
-    return loaded

@@ -1,56 +1,24 @@
-"""L-BFGS with a strong-Wolfe line search, and Adam, written as coroutines over one image.
-
-Why coroutines: a batch optimises several images together, each with its *own* optimiser
-state, but the expensive part (the network's forward and backward pass) should run once for
-all of them. A coroutine yields the point it wants evaluated and is sent back an `Evaluation`;
-the engine gathers the requests of every image, evaluates them in one pass, and answers each.
-An image's trajectory therefore depends only on its own evaluations, never on which other
-images shared its batch, and a batch of one is the plain algorithm.
+"""L-BFGS with a strong-Wolfe line search, as a coroutine over one image (see `protocol`).
 
 The L-BFGS and line-search logic follows torch.optim.LBFGS (two-loop recursion, cubic
 interpolation, strong-Wolfe bracketing and zoom, as in Nocedal & Wright, Alg. 3.5/3.6), run one
 iteration at a time with zero tolerances. Two differences, both deliberate: scalars are Python
 floats (float64), and the accepted point's loss and gradient are reused from the line search
 instead of being evaluated again at the start of the next iteration.
-
-Points and gradients are flat float32 vectors; the coroutines never touch the network.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Generator
-from dataclasses import dataclass
-from typing import Any
 
 import torch
+
+from .protocol import Accepted, Coroutine, Evaluation, Request
 
 C1, C2 = 1e-4, 0.9  # sufficient decrease and curvature constants of the strong Wolfe conditions
 BRACKET_TOLERANCE = 1e-9  # the line search stops refining a bracket narrower than this (times |d|max)
 CURVATURE_MIN = 1e-10  # a step whose y.s is not above this does not update the memory
-ADAM_BETAS, ADAM_EPS = (0.9, 0.999), 1e-8
-
-
-@dataclass(frozen=True)
-class Evaluation:
-    loss: float  # the (scaled) objective at the point
-    grad: torch.Tensor  # flat gradient at the point, float32
-    terms: Any = None  # whatever the caller wants back with an accepted point (loss terms to report)
-
-
-@dataclass(frozen=True)
-class Accepted:
-    """An iteration is finished: the image is now `point`, and `evaluation` was taken there (or, for
-    Adam, just before the step)."""
-
-    point: torch.Tensor
-    evaluation: Evaluation
-
-
-# A coroutine yields a point (a flat tensor: "evaluate this, send me the Evaluation") or an
-# `Accepted` (send None to go on). It returns a note if it stops on its own.
-Request = torch.Tensor | Accepted
-Coroutine = Generator[Request, Evaluation | None, str]
 
 
 class _Memory:
@@ -124,41 +92,51 @@ def lbfgs(start: torch.Tensor, history: int, line_search_evaluations: int) -> Co
         yield Accepted(x, here)
 
 
-def _strong_wolfe(
-    x: torch.Tensor, t: float, d: torch.Tensor, start: Evaluation, slope: float, max_evaluations: int
-) -> Generator[Request, Evaluation | None, tuple[float, Evaluation]]:
+Bracket = list[tuple[float, Evaluation, float]]  # (step t, the evaluation there, its slope along d)
+Search = Generator[Request, Evaluation | None, tuple[float, Evaluation]]
+
+
+def _strong_wolfe(x: torch.Tensor, t: float, d: torch.Tensor, start: Evaluation, slope: float,
+                  max_evaluations: int) -> Search:  # fmt: skip
     """Find a step t along d satisfying the strong Wolfe conditions; returns t and the evaluation there."""
-    d_norm = d.abs().max().item()
-    new = yield x.add(d, alpha=t)
-    assert new is not None
+    first = yield x.add(d, alpha=t)
+    assert first is not None
+    bracket, done, searches = yield from _bracketing(x, t, d, start, slope, first, max_evaluations)
+    if done:
+        return bracket[0][0], bracket[0][1]
+    return (yield from _zoom(x, d, start, slope, bracket, searches, max_evaluations))
+
+
+def _bracketing(
+    x: torch.Tensor, t: float, d: torch.Tensor, start: Evaluation, slope: float, new: Evaluation, max_evaluations: int
+) -> Generator[Request, Evaluation | None, tuple[Bracket, bool, int]]:
+    """Grow t until an interval surely holds an acceptable point; (bracket, found already, evaluations)."""
     new_slope = new.grad.dot(d).item()
     prev_t, prev, prev_slope = 0.0, start, slope
-    done, searches = False, 0
-    # bracketing phase: grow t until an interval surely holds an acceptable point
+    searches = 0
     while searches < max_evaluations:
         if new.loss > start.loss + C1 * t * slope or (searches > 1 and new.loss >= prev.loss):
-            bracket = [(prev_t, prev, prev_slope), (t, new, new_slope)]
-            break
+            return [(prev_t, prev, prev_slope), (t, new, new_slope)], False, searches
         if abs(new_slope) <= -C2 * slope:
-            bracket, done = [(t, new, new_slope)], True
-            break
+            return [(t, new, new_slope)], True, searches
         if new_slope >= 0:
-            bracket = [(prev_t, prev, prev_slope), (t, new, new_slope)]
-            break
+            return [(prev_t, prev, prev_slope), (t, new, new_slope)], False, searches
         step = _cubic_minimum(prev_t, prev.loss, prev_slope, t, new.loss, new_slope,
                               (t + 0.01 * (t - prev_t), t * 10))  # fmt: skip
         prev_t, prev, prev_slope, t = t, new, new_slope, step
-        new = yield x.add(d, alpha=t)
-        assert new is not None
-        new_slope = new.grad.dot(d).item()
+        evaluated = yield x.add(d, alpha=t)
+        assert evaluated is not None
+        new, new_slope = evaluated, evaluated.grad.dot(d).item()
         searches += 1
-    if searches == max_evaluations:
-        bracket = [(0.0, start, slope), (t, new, new_slope)]
-    if done:
-        return bracket[0][0], bracket[0][1]
+    return [(0.0, start, slope), (t, new, new_slope)], False, searches
+
+
+def _zoom(x: torch.Tensor, d: torch.Tensor, start: Evaluation, slope: float, bracket: Bracket, searches: int,
+          max_evaluations: int) -> Search:  # fmt: skip
+    """Shrink the bracket around a point that satisfies both conditions; returns its t and evaluation."""
+    d_norm = d.abs().max().item()
     low, high = (0, 1) if bracket[0][1].loss <= bracket[-1][1].loss else (1, 0)
-    insufficient = False
-    # zoom phase: shrink the bracket around a point that satisfies both conditions
+    insufficient = done = False
     while not done and searches < max_evaluations:
         (t0, e0, s0), (t1, e1, s1) = bracket
         if abs(t1 - t0) * d_norm < BRACKET_TOLERANCE:
@@ -209,18 +187,3 @@ def _cubic_minimum(
         return (lo + hi) / 2.0
     minimum = far - (far - near) * ((g_far + d2 - d1) / denominator)
     return min(max(minimum, lo), hi)
-
-
-def adam(start: torch.Tensor, learning_rate: float) -> Coroutine:
-    """Adam (Kingma & Ba 2015) with bias correction, pixels clamped to [0, 1] after each step."""
-    x = start.detach().clone()
-    (beta1, beta2), m, v, count = ADAM_BETAS, torch.zeros_like(x), torch.zeros_like(x), 0
-    while True:
-        here = yield x
-        assert here is not None
-        count += 1
-        m.mul_(beta1).add_(here.grad, alpha=1 - beta1)
-        v.mul_(beta2).addcmul_(here.grad, here.grad, value=1 - beta2)
-        denominator = (v.sqrt() / math.sqrt(1 - beta2**count)).add_(ADAM_EPS)
-        x = x.addcdiv(m, denominator, value=-learning_rate / (1 - beta1**count)).clamp_(0.0, 1.0)
-        yield Accepted(x, here)

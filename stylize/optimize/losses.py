@@ -1,6 +1,6 @@
-"""Loss terms as pure functions of tensors.
+"""Loss terms as pure functions of tensors: Gram matrix, content, style, total variation, range.
 
-Scaling (where we depart from Gatys et al. 2015 and the lesson, and why):
+Scaling (where we depart from Gatys et al. 2015 and the fast.ai lesson, and why):
 - The Gram matrix is normalised by its size, G = F F^T / (C*H*W) (as in the lesson), so it is
   an average over positions and does not grow with the image.
 - Each layer's error is *relative*: the mean squared error divided by the mean square of its
@@ -21,7 +21,7 @@ from collections.abc import Mapping
 
 import torch
 
-from .layers import LayerWeight
+from ..config import LayerWeight
 
 EPS = 1e-8  # guards the relative errors of a layer whose target is all zeros
 

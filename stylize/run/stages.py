@@ -1,6 +1,6 @@
-"""Coarse-to-fine: the sizes a run optimises at, and the iterations at each.
+"""Coarse to fine: the sizes a run optimises at, the iterations at each, and a photo's size at each.
 
-The lesson's progressive resizing applied to the pixels: optimise a small image first (an
+The fast.ai lesson's progressive resizing applied to the pixels: optimise a small image first (an
 iteration costs a quarter per halving of the side), upsample the result as the start of the next
 size, and finish at the requested size with few iterations. The style targets are recomputed at
 every size, so the brush strokes keep their scale relative to the image.
@@ -10,13 +10,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..config import SCALE_FACTOR, Config
+from ..network.layers import min_side
+
 # px. Measured (README "Speed"): starting at 128 px for a 256 px result, or at 256 px for 512 px,
 # reached the plain method's objective no sooner than one size did, and cost 6-8% of the judged
 # content distance: the blurry upsampled start scores badly at full size and the finest style
 # layers need ~30 iterations to recover. So `auto` goes coarse to fine only from 1024 px up,
 # where a full-size iteration costs 4x or more that of the coarse one.
 COARSEST_SIZE = 512
-SCALE_FACTOR = 2  # each size is twice the last
 COARSE_ITERATIONS = 1.0  # iterations at each coarser size, as a multiple of the final size's
 
 
@@ -45,5 +47,26 @@ def plan_stages(size: int, scales: int, iterations: int) -> tuple[Stage, ...]:
     return (*stages, Stage(size, iterations))
 
 
-def total_iterations(stages: tuple[Stage, ...]) -> int:
-    return sum(stage.iterations for stage in stages)
+
+def stage_sizes(content_size: tuple[int, int], config: Config) -> tuple[tuple[int, int], ...]:
+    """(width, height) of a content photo at every stage of a run; pictures with equal sizes share a batch."""
+    stages = plan_stages(config.size, config.scales, config.iterations)
+    smallest = min_side(config)
+    return tuple(fitted_size(content_size, stage.size, smallest) for stage in stages)
+
+
+def long_side_size(size: tuple[int, int], long_side: int) -> tuple[int, int]:
+    """(width, height) scaled so that the longer side is `long_side` px, keeping the aspect ratio."""
+    width, height = size
+    scale = long_side / max(width, height)
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def fitted_size(size: tuple[int, int], long_side: int, min_side: int = 1) -> tuple[int, int]:
+    """(width, height) with the longer side `long_side` px; but a very wide or tall image keeps its
+    shorter side at `min_side` px (what the deepest layer needs), its longer side growing."""
+    width, height = long_side_size(size, long_side)
+    if min(width, height) >= min_side:
+        return width, height
+    scale = min_side / min(size)
+    return max(min_side, round(size[0] * scale)), max(min_side, round(size[1] * scale))

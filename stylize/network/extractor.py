@@ -1,4 +1,4 @@
-"""The VGG feature extractor: named layers, forward hooks, truncation, input normalisation.
+"""The hooked VGG feature extractor: named layers, forward hooks, truncation, input normalisation.
 
 The network is built only up to the deepest layer a loss needs, its weights are frozen, and its
 ReLUs are out-of-place so that an activation a hook captured is never overwritten. Hooks are
@@ -13,7 +13,7 @@ import threading
 import torch
 from torch import nn
 
-from .errors import WeightsError
+from ..errors import WeightsError
 from .layers import architecture, layer_names
 from .weights import NetworkWeights
 
@@ -45,7 +45,7 @@ class InputNormalization(nn.Module):
         return x * self.scale - self.shift
 
 
-def build_network(model: str, depth: int) -> nn.Sequential:
+def vgg_skeleton(model: str, depth: int) -> nn.Sequential:
     """The first `depth` modules of a VGG feature stack, torchvision's layout, on the meta device."""
     plan, batch_norm = architecture(model)
     modules: list[nn.Module] = []
@@ -64,9 +64,9 @@ def build_network(model: str, depth: int) -> nn.Sequential:
     return nn.Sequential(*modules[:depth])
 
 
-def load_network(model: str, depth: int, weights: NetworkWeights) -> nn.Sequential:
-    """A frozen, evaluation-mode network with real tensors, checked key by key."""
-    net = build_network(model, depth)
+def frozen_vgg(model: str, depth: int, weights: NetworkWeights) -> nn.Sequential:
+    """The skeleton filled with `weights` (checked key by key and shape by shape), frozen, in evaluation mode."""
+    net = vgg_skeleton(model, depth)
     expected = net.state_dict()
     state = {k: v for k, v in weights.state.items() if k in expected}
     missing = [k for k in expected if k not in state]
@@ -96,7 +96,7 @@ class FeatureExtractor(nn.Module):
         self.layers = list(dict.fromkeys(layers))
         depth = max(names.index(n) for n in self.layers) + 1  # cut after the deepest used layer
         self.normalize = InputNormalization(weights.input_style)
-        self.net = load_network(model, depth, weights)
+        self.net = frozen_vgg(model, depth, weights)
         self._local = threading.local()  # .captured: this thread's activations of its current forward
         self._handles = [self.net[names.index(name)].register_forward_hook(self._capture(name)) for name in self.layers]
 

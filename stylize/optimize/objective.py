@@ -1,4 +1,4 @@
-"""The objective of a run over one image or a batch: targets computed once, then each image's weighted loss."""
+"""The objective over one image or a batch: targets computed once, then each image's weighted loss."""
 
 from __future__ import annotations
 
@@ -7,10 +7,20 @@ from dataclasses import dataclass
 
 import torch
 
-from .features import FeatureExtractor
-from .layers import LayerChoice
+from ..network.extractor import FeatureExtractor
+from ..network.layers import LayerChoice
+from ..network.precision import network_precision
 from .losses import content_loss, gram, out_of_range, style_loss, total_variation
-from .precision import network_precision
+
+
+@dataclass(frozen=True)
+class LossWeights:
+    """How much each term counts in the objective (the --*-weight flags)."""
+
+    content: float
+    style: float
+    tv: float = 0.0  # total variation; 0: not computed
+    range: float = 0.0  # penalty on pixels outside 0..1 (see config.py); 0: not computed
 
 
 @dataclass(frozen=True)
@@ -78,38 +88,21 @@ def content_features(
     return {lw.name: features[lw.name].float() for lw in choice.content}
 
 
-def compute_targets(
-    extractor: FeatureExtractor,
-    choice: LayerChoice,
-    content: torch.Tensor,
-    styles: Sequence[torch.Tensor],
-    blend: Sequence[float] | None = None,
-    dtype: torch.dtype = torch.float32,
-) -> Targets:
-    """Targets for one image: its content activations and the blended style Gram matrices."""
-    return Targets(content_features(extractor, choice, content, dtype), style_grams(extractor, choice, styles,
-                                                                                    blend, dtype))  # fmt: skip
-
-
 class Objective:
-    """content_weight * content + style_weight * style + tv_weight * tv, per image of a batch."""
+    """weights.content * content + weights.style * style + weights.tv * tv (+ range), per image of a batch."""
 
     def __init__(
         self,
         extractor: FeatureExtractor,
         choice: LayerChoice,
         targets: Targets,
-        content_weight: float,
-        style_weight: float,
-        tv_weight: float,
-        range_weight: float = 0.0,
+        weights: LossWeights,
         dtype: torch.dtype = torch.float32,
     ) -> None:
         self.extractor = extractor
         self.choice = choice
         self.targets = targets
-        self.weights = (content_weight, style_weight, tv_weight)
-        self.range_weight = range_weight
+        self.weights = weights
         self.dtype = dtype  # the network's precision; the losses below are always float32
 
     def __call__(self, image: torch.Tensor, rows: Sequence[int] | None = None) -> LossTerms:
@@ -119,9 +112,10 @@ class Objective:
             features = self.extractor(image)
         content = content_loss(features, targets.content, self.choice.content)
         style = style_loss(features, targets.grams, self.choice.style)
+        weights = self.weights
         no_tv = torch.zeros(image.shape[0], device=image.device)
-        tv = total_variation(image) if self.weights[2] > 0 else no_tv
-        total = self.weights[0] * content + self.weights[1] * style + self.weights[2] * tv
-        if self.range_weight > 0:  # not reported: it is 0 for any image that can be saved as is
-            total = total + self.range_weight * out_of_range(image)
+        tv = total_variation(image) if weights.tv > 0 else no_tv
+        total = weights.content * content + weights.style * style + weights.tv * tv
+        if weights.range > 0:  # not reported: it is 0 for any image that can be saved as is
+            total = total + weights.range * out_of_range(image)
         return LossTerms(total, content, style, tv)

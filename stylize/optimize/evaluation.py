@@ -1,5 +1,9 @@
 """Evaluating the objective and its gradient for the images of a batch that asked for it.
 
+Loss scaling: the objective is O(1) (relative errors), so its gradient per pixel is about
+1/(H*W). As the fast.ai lesson notes, tiny losses give gradients that vanish in low precision;
+the objective is back-propagated times H*W so that per-pixel gradients are O(1) at every size.
+
 Two ways, chosen per device, with the same answers (up to float rounding):
 - together: one forward and backward pass over a (k, 3, H, W) batch. Fills a GPU.
 - side by side (CPU): each image on its own worker thread with its share of the cores. On a CPU
@@ -20,9 +24,9 @@ from dataclasses import dataclass
 
 import torch
 
-from .devices import cpu_cores
-from .lbfgs import Evaluation
+from ..network.devices import cpu_cores
 from .objective import Objective
+from .protocol import Evaluation
 
 
 @dataclass(frozen=True)
@@ -30,13 +34,13 @@ class NonFinite:
     reason: str  # what became inf/NaN
 
 
-Outcome = Evaluation | NonFinite
+EvaluationOutcome = Evaluation | NonFinite
 # (objective, points (k, 3, H, W), rows of the objective's targets) -> one outcome per point
-Evaluate = Callable[[Objective, torch.Tensor, Sequence[int]], list[Outcome]]
+Evaluate = Callable[[Objective, torch.Tensor, Sequence[int]], list[EvaluationOutcome]]
 
 
-def evaluate_together(objective: Objective, points: torch.Tensor, rows: Sequence[int]) -> list[Outcome]:
-    """One pass over all points. The loss is scaled by H*W before backward (see engine)."""
+def evaluate_together(objective: Objective, points: torch.Tensor, rows: Sequence[int]) -> list[EvaluationOutcome]:
+    """One pass over all points. The loss is scaled by H*W before backward (see above)."""
     image = points.detach().clone().requires_grad_(True)
     scale = float(image.shape[-1] * image.shape[-2])
     terms = objective(image, rows)
@@ -45,7 +49,7 @@ def evaluate_together(objective: Objective, points: torch.Tensor, rows: Sequence
     grads = image.grad.reshape(len(rows), -1)  # (k, 3*H*W)
     totals = terms.total.detach().tolist()
     finite_grads = torch.isfinite(grads).all(dim=1).tolist()
-    outcomes: list[Outcome] = []
+    outcomes: list[EvaluationOutcome] = []
     for i, total in enumerate(totals):
         if not math.isfinite(total):
             outcomes.append(NonFinite(f"loss became {total}"))
@@ -65,7 +69,7 @@ class SideBySide:
         self.pool = ThreadPoolExecutor(workers, thread_name_prefix="stylize-eval",
                                        initializer=lambda: torch.set_num_threads(threads))  # fmt: skip
 
-    def __call__(self, objective: Objective, points: torch.Tensor, rows: Sequence[int]) -> list[Outcome]:
+    def __call__(self, objective: Objective, points: torch.Tensor, rows: Sequence[int]) -> list[EvaluationOutcome]:
         if len(rows) == 1:  # alone: all the cores in this thread
             return evaluate_together(objective, points, rows)
         jobs = [self.pool.submit(evaluate_together, objective, points[i : i + 1], [row]) for i, row in enumerate(rows)]

@@ -1,4 +1,4 @@
-"""VGG layer names and layer choices: pure data, no torch.
+"""VGG layer names, the layer presets and choices, and the least image side they take: no torch.
 
 Names follow the paper's convention (`conv3_1`, `relu4_2`, `pool2`, and `bn1_1` for the
 batch-norm variant), derived in one pass over the architecture so that index and name can
@@ -7,10 +7,11 @@ never disagree.
 
 from __future__ import annotations
 
-import difflib
+import functools
 from dataclasses import dataclass
 
-from .errors import SettingsError
+from ..config import Config, LayerWeight, check_model
+from ..errors import SettingsError, did_you_mean
 
 # Output channels per conv, "M" for a 2x2 max-pool (torchvision's `cfgs` "D" and "E").
 ARCHITECTURES: dict[str, list[int | str]] = {
@@ -18,17 +19,6 @@ ARCHITECTURES: dict[str, list[int | str]] = {
     "vgg19": [64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M",
               512, 512, 512, 512, "M", 512, 512, 512, 512, "M"],
 }  # fmt: skip
-
-MODELS = ("vgg19", "vgg16", "vgg16-bn")
-
-
-@dataclass(frozen=True)
-class LayerWeight:
-    """One hooked layer and its relative weight inside its loss term."""
-
-    name: str
-    weight: float = 1.0
-
 
 @dataclass(frozen=True)
 class LayerChoice:
@@ -42,13 +32,6 @@ def architecture(model: str) -> tuple[list[int | str], bool]:
     """(conv/pool plan, uses batch norm) for a model name."""
     check_model(model)
     return ARCHITECTURES[model.removesuffix("-bn")], model.endswith("-bn")
-
-
-def check_model(model: str) -> None:
-    if model not in MODELS:
-        raise SettingsError(
-            f"unknown model {model!r}{_did_you_mean(model, MODELS)}", hint=f"choose one of: {', '.join(MODELS)}"
-        )
 
 
 def layer_names(model: str) -> list[str]:
@@ -70,13 +53,13 @@ def layer_names(model: str) -> list[str]:
 
 
 def block_ends(model: str) -> list[str]:
-    """The last ReLU of each block, i.e. the one right before each max-pool (the lesson's hooks)."""
+    """The last ReLU of each block, i.e. the one right before each max-pool (the fast.ai lesson's hooks)."""
     names = layer_names(model)
     return [names[i - 1] for i, n in enumerate(names) if n.startswith("pool")]
 
 
 def preset(name: str, model: str) -> LayerChoice:
-    """The named layer choice for a model: `paper` (Gatys et al.) or `lesson` (block ends)."""
+    """The named layer choice for a model: `paper` (Gatys et al.) or `lesson` (the fast.ai lesson's block ends)."""
     if name == "paper":
         style = [f"relu{b}_1" for b in range(1, 6)]
         return LayerChoice(content=(LayerWeight("relu4_2"),), style=tuple(LayerWeight(n) for n in style))
@@ -118,11 +101,24 @@ def validate(choice: LayerChoice, model: str) -> None:
         if layer.name not in known:
             listing = f"`stylize --list-layers --model {model}` lists all names"
             raise SettingsError(
-                f"unknown layer {layer.name!r} for model {model}{_did_you_mean(layer.name, known)}",
+                f"unknown layer {layer.name!r} for model {model}{did_you_mean(layer.name, known)}",
                 hint=listing,
             )
 
 
-def _did_you_mean(word: str, options: list[str] | tuple[str, ...]) -> str:
-    close = difflib.get_close_matches(word, options, n=1, cutoff=0.5)
-    return f"; did you mean {close[0]!r}?" if close else ""
+
+def layer_choice(config: Config) -> LayerChoice:
+    """The preset, with `content_layers` / `style_layers` overriding it, validated."""
+    base = preset(config.layers, config.model)
+    choice = LayerChoice(config.content_layers or base.content, config.style_layers or base.style)
+    validate(choice, config.model)
+    return choice
+
+
+@functools.lru_cache(maxsize=8)  # asked for every photo of a batch run; the answer depends on the layers only
+def min_side(config: Config) -> int:
+    """The shortest side the network takes: one pixel left after the max-pools before its deepest layer."""
+    choice = layer_choice(config)
+    names = layer_names(config.model)
+    deepest = max(names.index(lw.name) for lw in (*choice.content, *choice.style))
+    return int(2 ** sum(name.startswith("pool") for name in names[:deepest]))

@@ -1,0 +1,33 @@
+"""A run's network: the layers it hooks, its weights, on its device, ready to share across pictures."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from ..config import Config
+from .devices import resolve_device
+from .extractor import FeatureExtractor
+from .layers import LayerChoice, layer_choice
+from .weights import OnDownload, load_weights
+
+
+@dataclass
+class Network:
+    """A loaded extractor on its device, reusable across runs with the same model and layers."""
+
+    extractor: FeatureExtractor
+    choice: LayerChoice
+    device: torch.device
+    source: str  # where the weights came from
+
+
+def load_network(config: Config, on_download: OnDownload | None = None) -> Network:
+    """The extractor for `config`'s model, layers and device; `on_download` hears of a weights download."""
+    choice = layer_choice(config)
+    device = resolve_device(config.device)
+    weights = load_weights(config.model, config.weights, on_download)
+    names = [lw.name for lw in (*choice.content, *choice.style)]
+    extractor = FeatureExtractor(config.model, weights, names).to(device)
+    return Network(extractor, choice, device, weights.source)

@@ -1,0 +1,101 @@
+"""Files in, file out: the inputs read under the run's limits, and the one way a result is saved.
+
+`stylize_file` (the single-file Python API) and the batch runner both read photos with
+`read_photo` (alpha kept apart, --max-pixels applied) and write with `save_result` (alpha carried
+to formats that keep it, the parameters embedded, atomic, a stale unfinished image cleared) or
+`save_unfinished`, so a picture made either way is the same file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+from PIL import Image
+
+from ..config import Config
+from ..errors import OptimizationError
+from ..io.reading import Decoded, load_image, read_image
+from ..io.saving import check_output_path, save_image
+from ..network.loader import Network
+from ..optimize.engine import OnStep, Result
+from ..version import __version__
+from .inits import init_file
+from .pictures import check_style_count, transfer
+
+
+def stylize_file(
+    content: Path,
+    styles: Sequence[Path],
+    output: Path,
+    config: Config,
+    on_step: OnStep | None = None,
+    network: Network | None = None,
+) -> Result:
+    """Read the inputs, run, and write `output` atomically with the run's parameters embedded."""
+    check_output_path(output)
+    check_style_count(len(styles), config)
+    photo = read_photo(content, config)
+    style_images = [load_image(p, config.max_pixels) for p in styles]
+    try:
+        result = transfer(photo.image, style_images, config, on_step, network, read_init(config))
+    except OptimizationError as err:
+        kept = keep_last_good(err, output)
+        if kept is not None:
+            err.message += f"; the last good image is in {kept}"
+        raise
+    save_result(result, output, content, styles, config, photo.alpha)
+    return result
+
+
+def read_photo(path: Path, config: Config) -> Decoded:
+    """The content photo (RGB on white, its transparency apart), refused above config.max_pixels."""
+    return read_image(path, config.max_pixels)
+
+
+def read_init(config: Config) -> Image.Image | None:
+    """The image a run starts from when --init names a file, else None."""
+    path = init_file(config)
+    return None if path is None else load_image(path, config.max_pixels)
+
+
+def save_result(
+    result: Result, output: Path, content: Path, styles: Sequence[Path], config: Config, alpha: Image.Image | None
+) -> None:
+    """Write a finished picture: atomically, with the photo's transparency where the format keeps one
+    and the run's parameters in a PNG; an unfinished image an earlier try left is removed."""
+    save_image(result.image, output, run_metadata(content, styles, config, result), alpha)
+    unfinished_path(output).unlink(missing_ok=True)
+
+
+def run_metadata(content: Path, styles: Sequence[Path], config: Config, result: Result) -> dict[str, Any]:
+    """What a PNG result carries so that it can be reproduced."""
+    return {
+        "version": __version__,
+        "content": str(content),
+        "styles": [str(s) for s in styles],
+        "config": config.to_dict(),
+        "iterations_done": result.iterations,
+        "final_loss": {"total": result.loss, "content": result.content, "style": result.style, "tv": result.tv},
+    }
+
+
+def unfinished_path(output: Path) -> Path:
+    """Where an interrupted or failed run keeps its last image: OUT.unfinished.EXT."""
+    return output.with_name(f"{output.stem}.unfinished{output.suffix}")
+
+
+def save_unfinished(image: torch.Tensor, output: Path, details: dict[str, Any]) -> Path:
+    """Keep the image of an interrupted or failed run as OUT.unfinished.EXT, marked in its metadata."""
+    kept = unfinished_path(output)
+    save_image(image, kept, {"unfinished": True, **details})
+    return kept
+
+
+def keep_last_good(error: OptimizationError, output: Path) -> Path | None:
+    """Save the last good image a failed optimisation carries as OUT.unfinished.EXT; where, or None."""
+    if not isinstance(error.image, torch.Tensor):
+        return None
+    return save_unfinished(error.image, output, {"error": error.message})
