@@ -1,4 +1,6 @@
-"""stylize: neural style transfer (Gatys et al. 2015) from the command line and from Python.
+"""The Python API, loaded lazily: Config, transfer, transfer_batch, stylize_file, load_network.
+
+stylize is neural style transfer (Gatys et al. 2015) from the command line and from Python.
 
     import stylize
     result = stylize.stylize_file(Path("photo.jpg"), [Path("painting.jpg")], Path("out.png"),

@@ -7,6 +7,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from conftest import read_rgb
@@ -15,6 +16,7 @@ import stylize
 from stylize.network.layers import parse_layer_list
 
 
+@pytest.mark.slow  # a fresh interpreter
 def test_import_has_no_side_effects() -> None:
     code = "import sys, stylize; assert 'torch' not in sys.modules, 'import stylize pulled in torch'"
     subprocess.run([sys.executable, "-c", code], check=True)
@@ -47,3 +49,44 @@ def test_transfer_with_a_reused_network_and_callback(
     assert seen == [1, 2, 3, 4]
     assert first.image.shape == (1, 3, 30, 40)
     assert torch.equal(first.image, second.image), "a reused network must give the same result"
+
+
+def rgba_photo(path: Path) -> Path:
+    """A 48x36 photo whose alpha fades from opaque (left) to transparent (right)."""
+    from conftest import pattern_image
+    from PIL import Image
+
+    photo = pattern_image(48, 36, 7).convert("RGBA")
+    photo.putalpha(Image.linear_gradient("L").rotate(90).resize((48, 36)))
+    photo.save(path)
+    return path
+
+
+def test_the_api_and_the_cli_write_the_same_file_for_an_rgba_photo(
+    weights_file: Callable[[str, str], Path], images: dict[str, Path], tmp_path: Path
+) -> None:
+    from click.testing import CliRunner
+    from conftest import TINY_LAYERS
+    from PIL import Image
+
+    from stylize.cli import main
+
+    photo, weights = rgba_photo(tmp_path / "photo.png"), weights_file("vgg19", "relu2_1")
+    config = stylize.Config(weights=weights, content_layers=parse_layer_list("relu2_1", "c"),
+                            style_layers=parse_layer_list("relu1_1,relu2_1", "s"), size=48, iterations=3,
+                            device="cpu")  # fmt: skip
+    stylize.stylize_file(photo, [images["style"]], tmp_path / "api.png", config)
+    flags = ["--weights", str(weights), *TINY_LAYERS, "--size", "48", "--iterations", "3", "--device", "cpu", "-q"]
+    ran = CliRunner().invoke(main, [str(photo), str(images["style"]), "-o", str(tmp_path / "cli.png"), *flags])
+    assert ran.exit_code == 0, ran.output
+    assert (tmp_path / "api.png").read_bytes() == (tmp_path / "cli.png").read_bytes()
+    with Image.open(tmp_path / "api.png") as made, Image.open(photo) as given:
+        assert made.mode == "RGBA"
+        assert np.array_equal(np.asarray(made.getchannel("A")), np.asarray(given.getchannel("A")))
+
+
+def test_the_api_refuses_a_photo_over_max_pixels(images: dict[str, Path], tmp_path: Path) -> None:
+    config = stylize.Config(max_pixels=1000)  # the photo has 48x36 = 1728
+    with pytest.raises(stylize.StylizeError, match="more than the limit"):
+        stylize.stylize_file(images["content"], [images["style"]], tmp_path / "out.png", config)
+    assert not (tmp_path / "out.png").exists()

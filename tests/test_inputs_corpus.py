@@ -255,6 +255,7 @@ FUZZ_SETTINGS = settings(max_examples=3000, deadline=None, derandomize=True,
 
 
 @FUZZ_SETTINGS
+@pytest.mark.slow  # 3000 cases
 @given(case=mutations())
 def test_mutated_files_are_refused_or_loaded_never_anything_else(tmp_path: Path, case: tuple[str, bytes]) -> None:
     fmt, data = case

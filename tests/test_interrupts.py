@@ -12,11 +12,13 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from conftest import TINY_LAYERS, pattern_image
 from PIL import Image
 
 from stylize.io.metadata import read_metadata
 
+pytestmark = pytest.mark.slow  # real processes, killed and interrupted
 ENVIRONMENT = {**os.environ, "PYTHONWARNINGS": "ignore"}
 
 
@@ -76,7 +78,7 @@ def test_sigint_keeps_the_unfinished_image_and_exits_130(
     process = subprocess.Popen(run, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=ENVIRONMENT)
     assert process.stderr is not None
     with process.stderr:
-        wait_for(process, b"it/s")  # optimising
+        wait_for(process, b"loss=")  # optimising: the bar shows losses once an iteration is done
         process.send_signal(signal.SIGINT)
         rest = process.stderr.read()
         process.wait(timeout=60)

@@ -1,5 +1,7 @@
-"""Runs a work list: skips finished results, groups pictures of one size into batches, makes them,
-writes each result atomically, and reports every outcome. Nothing here prints.
+"""Runs a work list: skips what is done, makes pictures of one size in batches, reports each outcome.
+
+Finished results are skipped, pictures of one size are grouped into batches, each result is
+written atomically, and every outcome is reported. Nothing here prints.
 
 Each input is isolated: an unreadable or corrupt photo, a failed optimisation or a failed write
 ends that job only (reported with a one-line error), unless `fail_fast`.

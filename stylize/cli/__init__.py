@@ -1,4 +1,7 @@
-"""The command-line interface: `stylize CONTENT STYLE -o OUT`."""
+"""The command line: flags -> Config, the run, progress, messages and exit codes.
+
+The only package that prints or exits, and the only importer of click and tqdm.
+"""
 
 from .command import main
 from .settings import build_config

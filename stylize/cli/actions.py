@@ -1,4 +1,4 @@
-"""What the command does once its flags are parsed: list layers, inspect a result, plan and run the work.
+"""What the command does with its flags: list layers, inspect a result, plan and run the work.
 
 The engine and the batch runner report through callbacks and never print; `progress` draws.
 """

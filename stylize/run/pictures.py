@@ -1,4 +1,4 @@
-"""Images in, a stylised image out: the Python API for one picture (`transfer`) or a batch of one size.
+"""Images in, a stylised image out: one picture (`transfer`) or a batch of one size (`transfer_batch`).
 
 A run goes coarse to fine (`stages`); at each size the photos become tensors, the targets are
 computed once (`styles` for the paintings), each picture starts from its `inits` image or the
