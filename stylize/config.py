@@ -91,7 +91,7 @@ def check_settings(config: Config) -> None:
     """Reject impossible settings up front, naming the value and what is allowed."""
     check_model(config.model)
     if config.layers not in LAYER_PRESETS:
-        raise SettingsError(f"unknown layer preset {config.layers!r}", hint="choose 'paper' or 'lesson'")
+        raise SettingsError(f"unknown layer preset {config.layers!r}", hint=f"choose one of {', '.join(LAYER_PRESETS)}")
     if isinstance(config.init, str) and config.init not in INIT_KINDS:
         raise SettingsError(f"--init {config.init!r}: not one of {', '.join(INIT_KINDS)}",
                             hint="to start from an image file, give its path as a pathlib.Path")  # fmt: skip

@@ -75,16 +75,6 @@ class Result:
 OnStep = Callable[[Step], None]
 
 
-def optimize(
-    objective: Objective, init: torch.Tensor, settings: OptimizerSettings, on_step: OnStep | None = None
-) -> Result:
-    """Minimise `objective` over the pixels of one image that starts as `init` (1, 3, H, W)."""
-    (outcome,) = optimize_batch(objective, init, settings, on_step)
-    if isinstance(outcome, OptimizationError):
-        raise outcome
-    return outcome
-
-
 def optimize_batch(
     objective: Objective,
     init: torch.Tensor,
