@@ -22,6 +22,12 @@ def test_import_has_no_side_effects() -> None:
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
+@pytest.mark.slow  # a fresh interpreter
+def test_the_command_loads_without_torch_so_help_is_instant() -> None:
+    code = "import sys, stylize.cli.command; assert 'torch' not in sys.modules, 'the CLI module pulled in torch'"
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
 def test_public_names_resolve_and_unknown_ones_raise() -> None:
     assert stylize.__version__
     assert stylize.Config().size == 512
