@@ -18,6 +18,7 @@ LAYER_PRESETS = ("paper", "lesson")
 OPTIMIZERS = ("lbfgs", "adam")
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 INIT_KINDS = ("content", "noise", "style")  # or a Path: start from that image file
+METADATA_MODES = ("names", "full", "none")  # what a result tells about its inputs
 MIN_SIZE = 32  # px; below this the deepest VGG blocks see less than one pixel
 SCALE_FACTOR = 2  # coarse to fine: each size is twice the last
 MAX_PIXELS = 150_000_000  # input images declaring more pixels are refused from their header
@@ -65,8 +66,10 @@ class Config:
     style_size: int | None = None  # long side of the style images; default: same as size
     seed: int = 0  # seed for the noise init; same seed and device give the same bytes
     device: str = "auto"  # auto (GPU if present), cpu, cuda, cuda:N, mps
+    threads: int = 0  # CPU threads to compute with; 0: the CPUs this process may use (affinity, scheduler)
     save_every: int = 0  # save an intermediate image every N iterations; 0: never
     batch_size: int = 0  # pictures of one size optimised together; 0: per device (CPU cores, GPU memory)
+    metadata: str = "names"  # what results embed: names (file names, settings), full (paths as given), none
     max_pixels: int = MAX_PIXELS  # larger input images are refused from their header; 0: no limit
 
     def __post_init__(self) -> None:
@@ -89,18 +92,32 @@ class Config:
 
 def check_settings(config: Config) -> None:
     """Reject impossible settings up front, naming the value and what is allowed."""
+    _check_choices(config)
+    _check_numbers(config)
+    _check_counts(config)
+
+
+def _check_choices(config: Config) -> None:
     check_model(config.model)
     if config.layers not in LAYER_PRESETS:
         raise SettingsError(f"unknown layer preset {config.layers!r}", hint=f"choose one of {', '.join(LAYER_PRESETS)}")
     if isinstance(config.init, str) and config.init not in INIT_KINDS:
         raise SettingsError(f"--init {config.init!r}: not one of {', '.join(INIT_KINDS)}",
                             hint="to start from an image file, give its path as a pathlib.Path")  # fmt: skip
+    if config.optimizer not in OPTIMIZERS:
+        raise SettingsError(f"unknown optimizer {config.optimizer!r}", hint="choose lbfgs or adam")
+    if config.precision not in PRECISIONS:
+        raise SettingsError(f"unknown precision {config.precision!r}", hint=f"choose one of {', '.join(PRECISIONS)}")
+    if config.metadata not in METADATA_MODES:
+        raise SettingsError(f"unknown --metadata {config.metadata!r}",
+                            hint=f"choose one of {', '.join(METADATA_MODES)}")  # fmt: skip
+
+
+def _check_numbers(config: Config) -> None:
     for name in ("content_weight", "style_weight", "tv_weight", "range_weight"):
         value = getattr(config, name)
         if not (value >= 0 and value != float("inf")):
             raise SettingsError(f"--{name.replace('_', '-')} must be a finite number >= 0, got {value}")
-    if config.optimizer not in OPTIMIZERS:
-        raise SettingsError(f"unknown optimizer {config.optimizer!r}", hint="choose lbfgs or adam")
     if config.iterations < 1:
         raise SettingsError(f"--iterations must be at least 1, got {config.iterations}")
     if not config.learning_rate > 0:
@@ -109,8 +126,6 @@ def check_settings(config: Config) -> None:
         value = getattr(config, name)
         if value is not None and value < MIN_SIZE:
             raise SettingsError(f"--{name.replace('_', '-')} must be at least {MIN_SIZE} px, got {value}")
-    if config.precision not in PRECISIONS:
-        raise SettingsError(f"unknown precision {config.precision!r}", hint=f"choose one of {', '.join(PRECISIONS)}")
     if config.scales < 0:
         raise SettingsError(f"--scales must be >= 0 (0: auto, 1: off), got {config.scales}")
     coarsest = config.size / SCALE_FACTOR ** max(0, config.scales - 1)
@@ -120,16 +135,19 @@ def check_settings(config: Config) -> None:
             f"{coarsest:.0f} px; the smallest is {MIN_SIZE} px",
             hint="use fewer --scales, or 0 for automatic",
         )
-    if config.max_pixels < 0:
-        raise SettingsError(f"--max-pixels must be >= 0 (0: no limit), got {config.max_pixels}")
-    if config.batch_size < 0:
-        raise SettingsError(f"--batch-size must be >= 0 (0: automatic), got {config.batch_size}")
-    if config.save_every < 0:
-        raise SettingsError(f"--save-every must be >= 0, got {config.save_every}")
     if config.style_blend is not None and (
         not config.style_blend or any(not (w >= 0) for w in config.style_blend) or sum(config.style_blend) <= 0
     ):
         raise SettingsError("--style-blend weights must be >= 0 and not all zero", hint="e.g. 0.7,0.3")
+
+
+def _check_counts(config: Config) -> None:
+    meanings = {"max_pixels": "0: no limit", "threads": "0: the CPUs this process may use",
+                "batch_size": "0: automatic", "save_every": "0: never"}  # fmt: skip
+    for name, zero in meanings.items():
+        value = getattr(config, name)
+        if value < 0:
+            raise SettingsError(f"--{name.replace('_', '-')} must be >= 0 ({zero}), got {value}")
 
 
 def check_model(model: str) -> None:

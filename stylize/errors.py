@@ -37,6 +37,15 @@ class ImageError(StylizeError):
     """An input image cannot be read, or an output cannot be written."""
 
 
+class WriteError(ImageError):
+    """An output cannot be written: `errno` says why (a full disk, a read-only or forbidden place, a
+    file-size limit). Those causes stop a batch at once: the next result could not be written either."""
+
+    def __init__(self, message: str, errno: int | None = None, hint: str | None = None) -> None:
+        super().__init__(message, hint)
+        self.errno = errno
+
+
 class OptimizationError(StylizeError):
     """The optimisation failed (for example a loss that stays non-finite).
 

@@ -294,7 +294,7 @@ def test_photos_given_as_styles_by_an_unquoted_glob_get_a_note(
 def test_a_photo_that_changes_size_after_planning_fails_alone(
     weights_file: Callable[[str, str], Path], images: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from stylize.batch import runner
+    from stylize.batch import batches, runner
     from stylize.batch.report import Events
     from stylize.network.loader import load_network
 
@@ -307,8 +307,8 @@ def test_a_photo_that_changes_size_after_planning_fails_alone(
                     style_layers=parse_layer_list("relu1_1,relu2_1", "s"))  # fmt: skip
     jobs = make_jobs(find_images([str(folder)]), [images["style"]], tmp_path / "out", True, config)
     (tmp_path / "out").mkdir()
-    real_size = runner.image_size
-    monkeypatch.setattr(runner, "image_size", lambda p, limit: (36, 48) if p.name == "q1.png" else real_size(p, limit))
+    real_size = batches.image_size
+    monkeypatch.setattr(batches, "image_size", lambda p, limit: (36, 48) if p.name == "q1.png" else real_size(p, limit))
     net = load_network(config)
     report = runner.run_jobs(jobs, config, net, runner.RunOptions(), Events())
     net.extractor.close()

@@ -193,7 +193,7 @@ def test_inits(run: Run, init: str, images: dict[str, Path], tmp_path: Path) -> 
     value = str(images["style2"]) if init == "image" else init
     result = run("--init", value, "--iterations", "1")
     assert result.exit_code == 0, result.output
-    assert read_metadata(tmp_path / "out.png")["config"]["init"] == value
+    assert read_metadata(tmp_path / "out.png")["config"]["init"] == Path(value).name  # names only (--metadata names)
 
 
 def test_init_path_that_does_not_exist(run: Run) -> None:

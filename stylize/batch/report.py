@@ -49,7 +49,7 @@ class JobOutcome:
 class Report:
     outcomes: list[JobOutcome] = field(default_factory=list)
     started: float = field(default_factory=time.monotonic)
-    stopped_early: bool = False  # --fail-fast stopped the run
+    stop_reason: str | None = None  # why the run stopped before the end (--fail-fast, a full disk, ...)
 
     def count(self, status: str) -> int:
         return sum(o.status == status for o in self.outcomes)
@@ -65,7 +65,7 @@ class Report:
         text = f"{self.count(DONE)} done, {self.count(SKIPPED)} skipped, {self.count(FAILED)} failed"
         left = planned - len(self.outcomes)
         if left:
-            text += f", {left} not started (--fail-fast)"
+            text += f", {left} not started ({self.stop_reason or 'interrupted'})"
         return f"{text} in {minutes}m{seconds:02d}s"
 
 
@@ -105,3 +105,6 @@ class Events:
 
     def warning(self, message: str) -> None:
         """Something a user should know that does not stop the job (an animation's first frame was used, ...)."""
+
+    def info(self, message: str) -> None:
+        """What the run does that a user may want to know (a picture resumes where a killed run stopped)."""

@@ -1,14 +1,18 @@
 """Runs a work list: skips what is done, makes pictures of one size in batches, reports each outcome.
 
-Finished results are skipped, pictures of one size are grouped into batches, each result is
-written atomically, and every outcome is reported. Nothing here prints.
+Finished results are skipped, pictures alike are made in batches (`batches`), a picture a killed
+run left unfinished continues from where it stopped, each result is written atomically, and
+every outcome is reported. Nothing here prints.
 
-Each input is isolated: an unreadable or corrupt photo, a failed optimisation or a failed write
-ends that job only (reported with a one-line error), unless `fail_fast`.
+Each input is isolated: an unreadable or corrupt photo or a failed optimisation ends that job
+only (reported with a one-line error), unless `fail_fast`. A result that cannot be written
+because of where it goes (a full disk or quota, a file-size limit, a read-only or forbidden
+folder) stops the run: the next one could not be written either.
 """
 
 from __future__ import annotations
 
+import errno
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -18,57 +22,45 @@ import torch
 from PIL import Image
 
 from ..config import Config
-from ..errors import ImageError, OptimizationError
-from ..io.reading import image_size, load_image
+from ..errors import ImageError, OptimizationError, WriteError
+from ..io.reading import load_image
 from ..io.saving import remove_stale_parts
-from ..network.devices import check_memory, default_batch_size
+from ..network.devices import check_memory
 from ..network.loader import Network
 from ..network.precision import resolve_precision
 from ..optimize.engine import Result
 from ..run.files import keep_last_good, read_init, read_photo, save_result
-from ..run.pictures import Picture, transfer_batch
+from ..run.pictures import Picture, Resume, transfer_batch
 from ..run.stages import stage_sizes
 from ..run.styles import StyleBank
+from .batches import Batch, Grouping, load_styles, size_notes
 from .plan import Job, is_done
 from .report import DONE, FAILED, SKIPPED, Events, JobOutcome, JsonLog, Report
 
-Sizes = tuple[tuple[int, int], ...]  # (width, height) of a picture at each stage: pictures alike share a batch
+# Write failures that no later result would escape: they stop the run.
+STOPPING_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EACCES, errno.EPERM}
 
 
 @dataclass(frozen=True)
 class RunOptions:
     overwrite: bool = False  # redo results that already exist
+    resume: bool = True  # continue pictures from the unfinished images a killed run left
     fail_fast: bool = False  # stop at the first failed job
     log: Path | None = None  # append one JSON line per job here
 
 
-def run_jobs(jobs: Sequence[Job], config: Config, net: Network, options: RunOptions, events: Events) -> Report:
-    """Make every job's result (or skip or fail it); the report says what happened to each."""
-    report, log = Report(), JsonLog(options.log)
+def run_jobs(
+    jobs: Sequence[Job], config: Config, net: Network, options: RunOptions, events: Events, report: Report | None = None
+) -> Report:
+    """Make every job's result (or skip or fail it); the report (`report`, if given, so that a caller
+    that is interrupted still has it) says what happened to each."""
+    report, log = report or Report(), JsonLog(options.log)
     runner = _Runner(config, net, options, events, report, log)
     try:
         runner.run(jobs)
     finally:
         log.close()
     return report
-
-
-def load_styles(jobs: Sequence[Job], max_pixels: int) -> dict[Path, Image.Image]:
-    """Every style image, decoded once. Styles are few and chosen by hand: a bad one stops the run
-    before any work (raises ImageError), rather than failing every job that uses it."""
-    return {path: load_image(path, max_pixels) for path in dict.fromkeys(p for job in jobs for p in job.styles)}
-
-
-def size_notes(path: Path, size: tuple[int, int], made: tuple[int, int], long_side: int) -> list[str]:
-    """What a user should know about the size a photo is made at."""
-    notes = []
-    if max(made) > long_side:
-        notes.append(f"{path}: {size[0]}x{size[1]} is very wide or tall; made at {made[0]}x{made[1]} so that its "
-                     f"shorter side has {min(made)} px, the least the network takes")  # fmt: skip
-    elif max(made) >= 4 * max(size):
-        notes.append(f"{path}: {size[0]}x{size[1]} is upscaled {max(made) / max(size):.0f}x to {made[0]}x{made[1]}; "
-                     "expect a soft picture")  # fmt: skip
-    return notes
 
 
 def release_memory(device: torch.device) -> None:
@@ -82,14 +74,21 @@ class _Runner:
     ) -> None:
         self.config, self.net, self.options, self.events = config, net, options, events
         self.report, self.log = report, log
-        self.stopped = False
+        self.grouping = Grouping(config, net.device, options.resume, self.failed, events.warning, events.info)
+
+    @property
+    def stopped(self) -> bool:
+        return self.report.stop_reason is not None
 
     def record(self, outcome: JobOutcome) -> None:
         self.report.outcomes.append(outcome)
         self.log.write(outcome)
         self.events.finished(outcome)
-        if outcome.status == FAILED and self.options.fail_fast:
-            self.stopped = self.report.stopped_early = True
+        if outcome.status == FAILED and self.options.fail_fast and not self.stopped:
+            self.report.stop_reason = "--fail-fast"
+
+    def failed(self, job: Job, error: str) -> None:
+        self.record(JobOutcome(job, FAILED, error=error))
 
     def run(self, jobs: Sequence[Job]) -> None:
         todo = []
@@ -105,64 +104,59 @@ class _Runner:
         styles = load_styles(todo, self.config.max_pixels)
         init = read_init(self.config)
         bank = StyleBank(self.net, self.config, resolve_precision(self.config.precision, self.net.device))
-        batches = self.batches(todo)
+        batches = self.grouping.batches(todo)
         self.check_memory(batches)
-        for sizes, batch in batches:
+        for batch in batches:
             if self.stopped:
                 return
-            self.run_batch(batch, sizes, styles, init, bank)
+            self.run_batch(batch, styles, init, bank)
 
-    def check_memory(self, batches: list[tuple[Sizes, list[Job]]]) -> None:
+    def check_memory(self, batches: list[Batch]) -> None:
         """Before any work: the largest batch must fit in memory (else ResourceError with a size that would)."""
         if not batches:
             return
-        sizes, batch = max(batches, key=lambda b: b[0][-1][0] * b[0][-1][1] * len(b[1]))
-        warning = check_memory(self.net.device, sizes[-1], len(batch), self.config.size)
+        largest = max(batches, key=lambda b: b.sizes[-1][0] * b.sizes[-1][1] * len(b.jobs))
+        warning = check_memory(self.net.device, largest.sizes[-1], len(largest.jobs), self.config.size)
         if warning:
             self.events.warning(warning)
 
-    def batches(self, jobs: Sequence[Job]) -> list[tuple[Sizes, list[Job]]]:
-        """Jobs whose pictures have the same size at every stage, in groups of at most the batch size,
-        in the order of the work list (by first appearance of each size). Unreadable headers fail here."""
-        groups: dict[Sizes, list[Job]] = {}
-        for job in jobs:
-            try:
-                sizes = stage_sizes(image_size(job.content, self.config.max_pixels), self.config)
-            except ImageError as err:
-                self.record(JobOutcome(job, FAILED, error=err.message))
-                continue
-            groups.setdefault(sizes, []).append(job)
-        batches = []
-        for sizes, group in groups.items():
-            width, height = sizes[-1]
-            size = self.config.batch_size or default_batch_size(self.net.device, width * height)
-            batches += [(sizes, group[i : i + size]) for i in range(0, len(group), size)]
-        return batches
-
-    def run_batch(self, jobs: list[Job], sizes: Sizes, styles: dict[Path, Image.Image], init: Image.Image | None,
+    def run_batch(self, batch: Batch, styles: dict[Path, Image.Image], init: Image.Image | None,
                   bank: StyleBank) -> None:  # fmt: skip
         pictures, ready, alphas = [], [], []
-        for job in jobs:
+        for job in batch.jobs:
+            if not self.options.overwrite and is_done(job):  # another run on the same folder made it meanwhile
+                self.record(JobOutcome(job, SKIPPED, note="made meanwhile by another run"))
+                continue
             try:
                 decoded = read_photo(job.content, self.config)
+                resume = self.resume(job, batch)
             except ImageError as err:
-                self.record(JobOutcome(job, FAILED, error=err.message))
+                self.failed(job, err.message)
                 continue
-            if stage_sizes(decoded.image.size, self.config) != sizes:  # the file changed since its header was read
-                self.record(JobOutcome(job, FAILED, error=f"{job.content}: changed while the run was planned; rerun"))
+            if stage_sizes(decoded.image.size, self.config) != batch.sizes:  # the file changed since planning
+                self.failed(job, f"{job.content}: changed while the run was planned; rerun")
                 continue
-            for note in (*decoded.notes, *size_notes(job.content, decoded.image.size, sizes[-1], self.config.size)):
+            made = batch.sizes[-1]
+            for note in (*decoded.notes, *size_notes(job.content, decoded.image.size, made, self.config.size)):
                 self.events.warning(note)
-            pictures.append(Picture(decoded.image, tuple(styles[p] for p in job.styles), init))
+            pictures.append(Picture(decoded.image, tuple(styles[p] for p in job.styles), init, resume))
             ready.append(job)
             alphas.append(decoded.alpha)
         if not ready or self.stopped:
             return
         started = time.monotonic()
-        outcomes = self.transfer(pictures, ready, bank, sizes[-1])
+        outcomes = self.transfer(pictures, ready, bank, batch.sizes[-1])
         seconds = (time.monotonic() - started) / len(ready)  # a batch's images share its time
         for job, outcome, alpha in zip(ready, outcomes, alphas, strict=True):
-            self.record(self.save(job, outcome, seconds, alpha))
+            if not self.stopped:
+                self.record(self.save(job, outcome, seconds, alpha))
+
+    def resume(self, job: Job, batch: Batch) -> Resume | None:
+        """The unfinished image a killed run left for `job`, where the batch resumes; None: from the start."""
+        path = (self.grouping.unfinished or {}).get(job)
+        if batch.point is None or path is None:
+            return None
+        return Resume(batch.point, load_image(path))
 
     def transfer(
         self, pictures: list[Picture], jobs: list[Job], bank: StyleBank, size: tuple[int, int]
@@ -190,11 +184,13 @@ class _Runner:
         """Write the result (atomically) or, for a failed optimisation, its last good image marked unfinished."""
         try:
             if isinstance(outcome, OptimizationError):
-                kept = keep_last_good(outcome, job.output)
+                kept = keep_last_good(outcome, job.output, job.content, job.styles, self.config)
                 error = f"{job.content}: " + (f"{outcome.message}; last good image in {kept}" if kept else str(outcome))
                 return JobOutcome(job, FAILED, error=error, seconds=seconds)
             save_result(outcome, job.output, job.content, job.styles, self.config, alpha)
         except ImageError as err:
+            if isinstance(err, WriteError) and err.errno in STOPPING_ERRNOS:
+                self.report.stop_reason = f"cannot write to {job.output.parent}"
             return JobOutcome(job, FAILED, error=err.message, seconds=seconds)
         height, width = outcome.image.shape[-2:]
         losses = {"total": outcome.loss, "content": outcome.content, "style": outcome.style}

@@ -5,6 +5,7 @@ The engine and the batch runner report through callbacks and never print; `progr
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -22,6 +23,7 @@ from ..errors import ImageError, SettingsError
 from ..network.layers import layer_names
 from .progress import Progress
 from .settings import BatchFlags
+from .signals import Stopped, stop_on_signals
 
 
 def print_layers(model: str) -> None:
@@ -42,7 +44,7 @@ def names_a_folder(output: Path) -> bool:
 
 def plan_work(contents: list[str], styles: list[str], output: Path, config: Config, flags: BatchFlags) -> list[Job]:
     """Inputs -> the jobs of this shard; every usage problem is found here, before any work."""
-    from ..io.saving import check_output_path
+    from ..io.saving import check_can_write
     from ..run.pictures import check_style_count
 
     folder = names_a_folder(output)
@@ -56,7 +58,7 @@ def plan_work(contents: list[str], styles: list[str], output: Path, config: Conf
     check_style_count(1 if flags.each_style else len(style_paths), config)
     jobs = make_jobs(content_paths, style_paths, output, folder, config, flags.each_style, flags.name)
     if not folder:
-        check_output_path(output)
+        check_can_write(output)
     return shard(jobs, parse_shard(flags.shard))
 
 
@@ -73,24 +75,44 @@ def run(contents: list[str], styles: list[str], output: Path, config: Config, fl
         return 0
     if not single:
         _make_folders(jobs)
+    from ..batch.report import Report
     from ..batch.runner import RunOptions, run_jobs
     from ..network.loader import load_network
 
     network = load_network(config, on_download=None if quiet else _download_bar())
     progress = Progress(len(jobs), config, "none" if quiet else _progress_mode(flags.progress, len(jobs)))
-    options = RunOptions(overwrite=flags.overwrite or single, fail_fast=flags.fail_fast, log=flags.log)
+    options = RunOptions(overwrite=flags.overwrite or single, resume=not flags.overwrite, fail_fast=flags.fail_fast,
+                         log=flags.log)  # fmt: skip
+    report = Report()
     try:
-        report = run_jobs(jobs, config, network, options, progress)
-    except KeyboardInterrupt:
-        for kept in progress.save_unfinished():
-            click.echo(f"stylize: interrupted; unfinished image saved to {kept}", err=True)
-        raise
+        with stop_on_signals():  # the handlers stay until the unfinished pictures are saved
+            try:
+                run_jobs(jobs, config, network, options, progress, report)
+            except (KeyboardInterrupt, Stopped) as stop:
+                why = "interrupted" if isinstance(stop, KeyboardInterrupt) else f"stopped by {stop}"
+                report.stop_reason = report.stop_reason or why
+                _keep_unfinished(progress, why)
+                if not single and not quiet:
+                    _say(f"stylize: {report.summary(len(jobs))}")
+                raise
     finally:
         progress.close()
         network.extractor.close()  # remove the forward hooks
     if not single and not quiet:
         click.echo(f"stylize: {report.summary(len(jobs))}", err=True)
     return report.exit_code
+
+
+def _keep_unfinished(progress: Progress, why: str) -> None:
+    """Save the current batch's pictures as they are, and say where (a signal waits for this)."""
+    for kept in progress.save_unfinished():
+        _say(f"stylize: {why}; unfinished image saved to {kept}")
+
+
+def _say(line: str) -> None:
+    """A message that must not fail the save around it: after SIGHUP the terminal may be gone."""
+    with contextlib.suppress(OSError):
+        click.echo(line, err=True)
 
 
 def _progress_mode(choice: str, jobs: int) -> str:
@@ -101,14 +123,14 @@ def _progress_mode(choice: str, jobs: int) -> str:
 
 
 def _make_folders(jobs: list[Job]) -> None:
-    from ..io.saving import check_output_path
+    from ..io.saving import check_can_write
 
     for folder in dict.fromkeys(job.output.parent for job in jobs):
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as err:
             raise ImageError(f"{folder}: cannot create the output folder ({err.strerror or err})") from None
-        check_output_path(folder / "probe.png")
+        check_can_write(folder / "probe.png")
 
 
 def print_plan(jobs: list[Job], config: Config, overwrite: bool) -> None:

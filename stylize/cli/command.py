@@ -3,11 +3,12 @@
 `flags` declares the options; `settings` turns them into a Config and BatchFlags; `actions` plans and runs the work and
 `progress` draws it; these are the only code that prints or exits. Exit codes:
 0 done, 1 the run failed (unreadable input, missing weights, ...), 2 bad usage (unknown flag or
-layer, impossible value), 130 interrupted.
+layer, impossible value), 130 interrupted (Ctrl-C), 143 stopped by SIGTERM, 129 by SIGHUP.
 """
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import traceback
 from pathlib import Path
@@ -19,6 +20,7 @@ from ..errors import StylizeError
 from ..version import __version__
 from .flags import MESSAGES_AND_TOOLS, PICTURE, WORK_LIST, flags
 from .settings import build_config, build_flags
+from .signals import Stopped
 
 EPILOG = """\b
 Examples:
@@ -42,6 +44,11 @@ def _note_blend(content: str, styles: list[str]) -> None:
     shown = ", ".join(styles[:3]) + (", ..." if len(styles) > 3 else "")
     click.echo(f"stylize: note: {content} in a blend of {len(styles)} styles ({shown}); "
                "for several photos, name the style with -s", err=True)  # fmt: skip
+
+
+def _say(line: str) -> None:
+    with contextlib.suppress(OSError):  # after SIGHUP the terminal may be gone
+        click.echo(line, err=True)
 
 
 def _fail(err: BaseException, verbose: bool) -> NoReturn:
@@ -98,8 +105,11 @@ def main(inputs: tuple[str, ...], style_options: tuple[str, ...], output: Path |
     except click.ClickException:
         raise
     except KeyboardInterrupt:
-        click.echo("stylize: interrupted", err=True)
+        _say("stylize: interrupted")
         sys.exit(130)
+    except Stopped as stop:
+        _say(f"stylize: stopped by {stop}")
+        sys.exit(stop.exit_code)
     except Exception as err:
         _fail(err, verbose)
     sys.exit(code)

@@ -76,13 +76,16 @@ class Progress(Events):
         label = f"{width}x{height}" + (f" x{step.images}" if step.images > 1 else "")
         label += f" ({step.stage}/{step.stages})" if step.stages > 1 else ""
         single = step.stages == 1 and step.images == 1 and self.jobs == 1
-        self.bar = tqdm(total=step.iterations * step.images, desc=None if single else label, unit="it",
+        self.bar = tqdm(total=step.iterations * step.images, initial=(step.iteration - 1) * step.images,
+                        desc=None if single else label, unit="it",
                         disable=self.mode != "bars", dynamic_ncols=True, file=sys.stderr,
                         leave=self.jobs == 1, position=1 if self.files is not None else None)  # fmt: skip
         self.bar_stage = step.stage
 
     def finished(self, outcome: JobOutcome) -> None:
         self.seen += 1
+        for place in [i for i, job in enumerate(self.batch) if job is outcome.job]:
+            self.latest.pop(place, None)  # written (or failed): nothing of it is unfinished
         if self.files is not None:
             if outcome.status == SKIPPED:  # skips cost nothing: leave them out of the rate and the ETA
                 self.files.total -= 1
@@ -97,6 +100,10 @@ class Progress(Events):
     def warning(self, message: str) -> None:
         if self.mode != "none":
             self.write(f"stylize: warning: {message}")
+
+    def info(self, message: str) -> None:
+        if self.mode != "none":
+            self.write(f"stylize: {message}")
 
     def _tell(self, outcome: JobOutcome) -> None:
         if outcome.status == FAILED:
@@ -114,14 +121,19 @@ class Progress(Events):
             click.echo(line, err=True)
 
     def save_unfinished(self) -> list[Path]:
-        """On Ctrl-C: keep what the current batch has made so far, clearly marked."""
+        """On Ctrl-C or a stop signal: keep what the current batch has made so far, marked unfinished,
+        with what a rerun needs to resume it."""
         from ..run.files import save_unfinished
+        from ..run.provenance import unfinished_metadata
 
         self.close()
         kept = []
         for index, step in sorted(self.latest.items()):
-            done = self.before[step.stage - 1] + step.iteration
-            kept.append(save_unfinished(step.image, self.batch[index].output, {"iterations_done": done}))
+            job = self.batch[index]
+            progress = {"iterations_done": self.before[step.stage - 1] + step.iteration, "stage": step.stage,
+                        "stage_iterations_done": step.iteration}  # fmt: skip
+            metadata = unfinished_metadata(job.content, job.styles, self.config, progress)
+            kept.append(save_unfinished(step.image, job.output, metadata))
         return kept
 
     def close_bar(self) -> None:

@@ -67,6 +67,8 @@ def build_config(options: dict[str, Any]) -> Config:
         style_size=options["style_size"],
         seed=options["seed"],
         device=options["device"],
+        threads=options["threads"],
+        metadata=options["metadata"],
         save_every=options["save_every"],
         batch_size=options["batch_size"],
         max_pixels=options["max_pixels"],

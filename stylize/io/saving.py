@@ -10,15 +10,16 @@ from __future__ import annotations
 import os
 import re
 import socket
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import torch
 from PIL import Image
 
-from ..errors import ImageError
+from ..errors import ImageError, WriteError
 from .formats import OUTPUT_FORMATS
-from .metadata import png_info
+from .metadata import metadata_options
 from .tensors import to_pil
 
 ALPHA_FORMATS = ("PNG", "WEBP", "TIFF")  # formats that keep a transparency channel
@@ -26,33 +27,46 @@ ALPHA_FORMATS = ("PNG", "WEBP", "TIFF")  # formats that keep a transparency chan
 PART_FILE = re.compile(r"^\.(?P<name>.+)\.(?P<host>[^.]+)\.(?P<pid>\d+)\.part$")
 
 
+def check_can_write(path: Path) -> None:
+    """Before any work: `path` has a format we write, in a folder where a file can be created."""
+    check_output_path(path)
+    check_folder_writable(path.parent if str(path.parent) else Path("."))
+
+
 def check_output_path(path: Path) -> None:
-    """Fail now, before any computation, if `path` cannot be written."""
+    """`path` has a format we write and names a file in an existing folder (checked before each write)."""
     if path.suffix.lower() not in OUTPUT_FORMATS:
         raise ImageError(f"{path}: unsupported output format {path.suffix or '(no extension)'!r}",
                          hint=f"use one of {', '.join(sorted(OUTPUT_FORMATS))}")  # fmt: skip
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise ImageError(f"{path}: the folder {folder} does not exist", hint="create it first")
-    if not os.access(folder, os.W_OK):
-        raise ImageError(f"{path}: the folder {folder} is not writable")
     if path.is_dir():
         raise ImageError(f"{path}: is a folder, expected a file name")
+
+
+def check_folder_writable(folder: Path) -> None:
+    """Create and remove an empty file in `folder`: a read-only filesystem or a missing permission
+    is found before any work (os.access alone says yes to root, even on a read-only mount)."""
+    try:
+        fd, probe = tempfile.mkstemp(dir=folder, prefix=".stylize-probe-")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as err:
+        raise WriteError(f"{folder}: cannot write in this folder ({err.strerror or err})", err.errno) from None
 
 
 def save_image(
     tensor: torch.Tensor, path: Path, metadata: dict[str, Any] | None = None, alpha: Image.Image | None = None
 ) -> None:
-    """Write atomically (temporary file in the same folder, then rename); metadata as PNG text.
+    """Write atomically (temporary file in the same folder, then rename), with `metadata` embedded.
 
     `alpha` (mode L, any size) becomes the result's transparency where the format keeps one
     (PNG, WebP, TIFF); a JPEG keeps the transparent areas on white, as they were optimised.
     """
     check_output_path(path)
     fmt, options = OUTPUT_FORMATS[path.suffix.lower()]
-    options = dict(options)
-    if metadata is not None and fmt == "PNG":
-        options["pnginfo"] = png_info(metadata)
+    options = {**options, **metadata_options(fmt, metadata)}
     tmp = path.with_name(f".{path.name}.{_host()}.{os.getpid()}.part")
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)  # the umask applies, as for any file
@@ -65,7 +79,7 @@ def save_image(
             os.fsync(out.fileno())
         os.replace(tmp, path)
     except OSError as err:
-        raise ImageError(f"{path}: cannot write ({err.strerror or err})") from None
+        raise WriteError(f"{path}: cannot write ({err.strerror or err})", err.errno) from None
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)

@@ -42,6 +42,32 @@ MAX_GPU_BATCH = 16  # more images per pass stop paying once the GPU is full
 MAX_CPU_BATCH = 4  # images side by side on the CPU (each gets its share of the cores)
 
 
+# Where a scheduler says how many CPUs a job was given (Slurm, SGE/UGE, PBS Pro), and OpenMP's own
+# setting; the least of these and the affinity mask is what a run may use.
+ALLOCATION_VARIABLES = ("SLURM_CPUS_PER_TASK", "NSLOTS", "NCPUS", "OMP_NUM_THREADS")
+
+
+def allowed_cpus() -> int:
+    """CPUs this process may use: its affinity mask (`taskset`, cgroup cpusets), capped by a
+    scheduler's allocation or OMP_NUM_THREADS where those are set to a positive number."""
+    try:
+        count = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not Linux
+        count = os.cpu_count() or 1
+    for name in ALLOCATION_VARIABLES:
+        value = os.environ.get(name, "").strip()
+        if value.isdigit() and int(value) > 0:
+            count = min(count, int(value))
+    return max(1, count)
+
+
+def use_threads(threads: int) -> int:
+    """Compute on `threads` CPU threads (0: allowed_cpus()); side-by-side workers share them. The count."""
+    count = threads or allowed_cpus()
+    torch.set_num_threads(count)
+    return count
+
+
 def cpu_cores() -> int:
     """Threads torch computes with here: the cores, or fewer where OMP_NUM_THREADS (or
     torch.set_num_threads) says so, as when several processes share a machine."""

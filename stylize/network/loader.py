@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import torch
 
 from ..config import Config
-from .devices import resolve_device
+from .devices import resolve_device, use_threads
 from .extractor import FeatureExtractor
 from .layers import LayerChoice, layer_choice
 from .weights import OnDownload, load_weights
@@ -27,6 +27,7 @@ def load_network(config: Config, on_download: OnDownload | None = None) -> Netwo
     """The extractor for `config`'s model, layers and device; `on_download` hears of a weights download."""
     choice = layer_choice(config)
     device = resolve_device(config.device)
+    use_threads(config.threads)
     weights = load_weights(config.model, config.weights, on_download)
     names = [lw.name for lw in (*choice.content, *choice.style)]
     extractor = FeatureExtractor(config.model, weights, names).to(device)

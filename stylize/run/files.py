@@ -18,12 +18,12 @@ from PIL import Image
 from ..config import Config
 from ..errors import OptimizationError
 from ..io.reading import Decoded, load_image, read_image
-from ..io.saving import check_output_path, save_image
+from ..io.saving import check_can_write, save_image
 from ..network.loader import Network
 from ..optimize.engine import OnStep, Result
-from ..version import __version__
 from .inits import init_file
 from .pictures import check_style_count, transfer
+from .provenance import result_metadata, unfinished_metadata
 
 
 def stylize_file(
@@ -35,14 +35,14 @@ def stylize_file(
     network: Network | None = None,
 ) -> Result:
     """Read the inputs, run, and write `output` atomically with the run's parameters embedded."""
-    check_output_path(output)
+    check_can_write(output)
     check_style_count(len(styles), config)
     photo = read_photo(content, config)
     style_images = [load_image(p, config.max_pixels) for p in styles]
     try:
         result = transfer(photo.image, style_images, config, on_step, network, read_init(config))
     except OptimizationError as err:
-        kept = keep_last_good(err, output)
+        kept = keep_last_good(err, output, content, styles, config)
         if kept is not None:
             err.message += f"; the last good image is in {kept}"
         raise
@@ -65,21 +65,9 @@ def save_result(
     result: Result, output: Path, content: Path, styles: Sequence[Path], config: Config, alpha: Image.Image | None
 ) -> None:
     """Write a finished picture: atomically, with the photo's transparency where the format keeps one
-    and the run's parameters in a PNG; an unfinished image an earlier try left is removed."""
-    save_image(result.image, output, run_metadata(content, styles, config, result), alpha)
+    and the run's parameters (per --metadata); an unfinished image an earlier try left is removed."""
+    save_image(result.image, output, result_metadata(content, styles, config, result), alpha)
     unfinished_path(output).unlink(missing_ok=True)
-
-
-def run_metadata(content: Path, styles: Sequence[Path], config: Config, result: Result) -> dict[str, Any]:
-    """What a PNG result carries so that it can be reproduced."""
-    return {
-        "version": __version__,
-        "content": str(content),
-        "styles": [str(s) for s in styles],
-        "config": config.to_dict(),
-        "iterations_done": result.iterations,
-        "final_loss": {"total": result.loss, "content": result.content, "style": result.style, "tv": result.tv},
-    }
 
 
 def unfinished_path(output: Path) -> Path:
@@ -87,15 +75,17 @@ def unfinished_path(output: Path) -> Path:
     return output.with_name(f"{output.stem}.unfinished{output.suffix}")
 
 
-def save_unfinished(image: torch.Tensor, output: Path, details: dict[str, Any]) -> Path:
-    """Keep the image of an interrupted or failed run as OUT.unfinished.EXT, marked in its metadata."""
+def save_unfinished(image: torch.Tensor, output: Path, metadata: dict[str, Any]) -> Path:
+    """Keep the image of an interrupted or failed run as OUT.unfinished.EXT (see `unfinished_metadata`)."""
     kept = unfinished_path(output)
-    save_image(image, kept, {"unfinished": True, **details})
+    save_image(image, kept, metadata)
     return kept
 
 
-def keep_last_good(error: OptimizationError, output: Path) -> Path | None:
+def keep_last_good(
+    error: OptimizationError, output: Path, content: Path, styles: Sequence[Path], config: Config
+) -> Path | None:
     """Save the last good image a failed optimisation carries as OUT.unfinished.EXT; where, or None."""
     if not isinstance(error.image, torch.Tensor):
         return None
-    return save_unfinished(error.image, output, {"error": error.message})
+    return save_unfinished(error.image, output, unfinished_metadata(content, styles, config, {"error": error.message}))

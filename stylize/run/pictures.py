@@ -24,8 +24,16 @@ from ..optimize.engine import OnStep, OptimizerSettings, Result, optimize_batch
 from ..optimize.evaluation import evaluation_for
 from ..optimize.objective import LossWeights, Objective, Targets, content_features, stack_targets
 from .inits import initial_image
-from .stages import plan_stages, stage_sizes
+from .stages import ResumePoint, plan_stages, stage_sizes
 from .styles import StyleBank
+
+
+@dataclass(frozen=True)
+class Resume:
+    """Where a killed run of a picture stopped, and the image it had then."""
+
+    point: ResumePoint
+    image: Image.Image
 
 
 @dataclass(frozen=True)
@@ -36,6 +44,7 @@ class Picture:
     content: Image.Image
     styles: tuple[Image.Image, ...]
     init_image: Image.Image | None = None  # the start image when --init is a file
+    resume: Resume | None = None  # where a killed run of this picture stopped, and its image then
 
 
 def transfer(
@@ -77,26 +86,32 @@ def transfer_batch(
 
     Coarse to fine: each stage starts from the last one's result, upsampled. A picture whose
     optimisation fails (OptimizationError, carrying its last good image) leaves the batch.
+    Resumed pictures (all of a batch alike) start at their stage with the iterations left.
     """
     sizes = {stage_sizes(p.content.size, config) for p in pictures}
-    if len(sizes) != 1:
-        raise ValueError(f"a batch needs pictures of one size, got {sorted(sizes)}")
+    points = {p.resume.point if p.resume else None for p in pictures}
+    if len(sizes) != 1 or len(points) != 1:
+        raise ValueError(f"a batch needs pictures of one size and resume point, got {sorted(sizes)}, {points}")
     torch.manual_seed(config.seed)
     dtype = resolve_precision(config.precision, net.device)
     bank = bank or StyleBank(net, config, dtype)
     stages = plan_stages(config.size, config.scales, config.iterations)
+    point = points.pop() or ResumePoint(1, 0, 0)
     outcomes: list[list[Result] | OptimizationError] = [[] for _ in pictures]
     evaluate, release = evaluation_for(net.device, len(pictures))
     try:
         for number, (stage, size) in enumerate(zip(stages, sizes.pop(), strict=True), 1):
+            if number < point.stage:
+                continue
+            already = point.done if number == point.stage else 0  # iterations a killed run did here
             alive = [i for i, o in enumerate(outcomes) if isinstance(o, list)]
             contents = [to_tensor(resize_exact(pictures[i].content, size[1], size[0])).to(net.device) for i in alive]
             style_px = round((config.style_size or config.size) * stage.size / config.size)
             grams = [bank.grams(pictures[i].styles, style_px) for i in alive]
             objective = _objective(net, config, dtype, contents, grams)
             starts = [_stage_start(config, c, pictures[i], outcomes[i]) for i, c in zip(alive, contents, strict=True)]
-            on_stage_step = _staged(on_step, number, len(stages), alive, len(pictures))
-            settings = OptimizerSettings(config.optimizer, stage.iterations, config.learning_rate)
+            on_stage_step = _staged(on_step, number, len(stages), alive, len(pictures), already, stage.iterations)
+            settings = OptimizerSettings(config.optimizer, max(1, stage.iterations - already), config.learning_rate)
             done = optimize_batch(objective, torch.cat(starts), settings, on_stage_step, evaluate)
             for i, outcome in zip(alive, done, strict=True):
                 if isinstance(outcome, OptimizationError):
@@ -105,7 +120,7 @@ def transfer_batch(
                     cast(list[Result], outcomes[i]).append(outcome)
     finally:
         release()
-    return [o if isinstance(o, OptimizationError) else _combined(o) for o in outcomes]
+    return [o if isinstance(o, OptimizationError) else _combined(o, point.total_done) for o in outcomes]
 
 
 def _objective(
@@ -121,24 +136,32 @@ def _objective(
 def _stage_start(
     config: Config, content: torch.Tensor, picture: Picture, earlier: list[Result] | OptimizationError
 ) -> torch.Tensor:
-    """The first stage's init, or the previous stage's result upsampled (bicubic) to this size."""
+    """The first stage's init (or a resumed picture's image), or the previous stage's result upsampled
+    (bicubic) to this size."""
+    if (not isinstance(earlier, list) or not earlier) and picture.resume is not None:
+        height, width = content.shape[-2:]
+        return to_tensor(resize_exact(picture.resume.image, height, width)).to(content.device)
     if not isinstance(earlier, list) or not earlier:
         return initial_image(config, content, picture.styles[0], picture.init_image).to(content.device)
     previous = earlier[-1].image  # (1, 3, h, w) -> (1, 3, H, W)
     return F.interpolate(previous, size=content.shape[-2:], mode="bicubic", align_corners=False).clamp(0, 1)
 
 
-def _staged(on_step: OnStep | None, stage: int, stages: int, alive: list[int], images: int) -> OnStep | None:
-    """Steps numbered by stage, and by picture (not by row of this stage's batch)."""
+def _staged(
+    on_step: OnStep | None, stage: int, stages: int, alive: list[int], images: int, done: int, iterations: int
+) -> OnStep | None:
+    """Steps numbered by stage, by picture (not by row of this stage's batch), and by the stage's
+    iterations (counting those a killed run did before)."""
     if on_step is None:
         return None
-    return lambda step: on_step(replace(step, stage=stage, stages=stages, index=alive[step.index], images=images))
+    return lambda step: on_step(replace(step, stage=stage, stages=stages, index=alive[step.index], images=images,
+                                        iteration=step.iteration + done, iterations=iterations))  # fmt: skip
 
 
-def _combined(results: list[Result]) -> Result:
-    """The last stage's result, with the work of all stages counted."""
+def _combined(results: list[Result], done_before: int) -> Result:
+    """The last stage's result, with the work of all stages counted (and a killed run's before)."""
     last = results[-1]
     notes = [r.note for r in results if r.note]
-    return replace(last, image=last.image.cpu(), iterations=sum(r.iterations for r in results),
+    return replace(last, image=last.image.cpu(), iterations=done_before + sum(r.iterations for r in results),
                    evaluations=sum(r.evaluations for r in results), note="; ".join(notes) or None)  # fmt: skip
 

@@ -28,6 +28,15 @@ class Stage:
     iterations: int
 
 
+@dataclass(frozen=True)
+class ResumePoint:
+    """Where a killed run of a picture stopped: in `stage` (1-based) after `done` of its iterations."""
+
+    stage: int
+    done: int
+    total_done: int  # iterations over all the stages before it, and this one's
+
+
 def auto_scale_count(size: int) -> int:
     """How many sizes `--scales 0` uses: halve while the result stays at least COARSEST_SIZE."""
     count = 1
