@@ -185,6 +185,19 @@ def test_threads_follow_the_affinity_mask_and_the_schedulers_allocation(monkeypa
         torch.set_num_threads(before)
 
 
+def test_threads_sets_the_threads_a_run_computes_with(cli: Run, images: dict[str, Path], tmp_path: Path) -> None:
+    import torch
+
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        ran = cli(str(images["content"]), str(images["style"]), "-o", str(tmp_path / "x.png"), "--iterations", "1",
+                  "--threads", "1")  # fmt: skip
+        assert ran.exit_code == 0 and torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)
+
+
 BAD_FLAGS = [
     (["--threads", "-1"], "--threads must be >= 0"),
     (["--metadata", "paths"], "Invalid value for '--metadata'"),

@@ -100,22 +100,28 @@ def test_sigterm_on_a_folder_run_prints_the_summary_and_a_rerun_completes(
     for i in range(4):
         pattern_image(64, 48, seed=70 + i).save(photos / f"p{i}.png")
     run = stylize_command(str(photos), "-s", str(images["style"]), "-o", str(out), "--size", "64", "--iterations",
-                          "40", "--batch-size", "1", "--progress", "bars")  # fmt: skip
+                          "100", "--batch-size", "1", "--progress", "bars")  # fmt: skip
     process = start(run)
-    read_until(process, rb"files 1/4")  # one picture written, the next one under way
+    read_until(process, rb"(?s)files 1/4.*loss=")  # one picture written, the next one past its first iteration
     process.send_signal(signal.SIGTERM)
     said = finish(process)
     assert process.returncode == 143, said
     summary = re.search(r"(\d) done, 0 skipped, 0 failed, (\d) not started \(stopped by SIGTERM\)", said)
     assert summary and int(summary[1]) >= 1 and int(summary[1]) + int(summary[2]) == 4, said
     assert hidden(out) == [], "no part file may remain"
+    unfinished = [name for name in visible(out) if ".unfinished." in name]
+    assert len(unfinished) == 1, visible(out)
+    done_before = read_metadata(out / unfinished[0])["iterations_done"]
+    assert done_before > 0
     for name in visible(out):
         with Image.open(out / name) as image:
             image.load()
     rerun = subprocess.run(run, capture_output=True, env=ENVIRONMENT, timeout=300)
     assert rerun.returncode == 0, rerun.stderr.decode()
+    assert b"resuming from" in rerun.stderr
     assert visible(out) == [f"p{i}_style.png" for i in range(4)]
-    assert all(read_metadata(out / f"p{i}_style.png")["iterations_done"] == 40 for i in range(4))
+    resumed = read_metadata(out / unfinished[0].replace(".unfinished", ""))["iterations_done"]
+    assert resumed > done_before, "the resumed picture counts the killed run's iterations and its own"
 
 
 def test_a_second_sigterm_during_the_save_does_not_cut_it_short(
