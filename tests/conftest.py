@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import re
+import select
+import subprocess
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -120,3 +125,27 @@ def resize_long_side(image: Image.Image, size: int) -> Image.Image:
 
     new = long_side_size(image.size, size)
     return image if new == image.size else image.resize(new, Image.Resampling.LANCZOS)
+
+
+def read_stderr_until(process: subprocess.Popen[bytes], pattern: bytes, seconds: float = 120) -> bytes:
+    """A running process's stderr until `pattern` (a regex) shows; raw chunks, since progress bars
+    end their lines with \\r, not \\n."""
+    assert process.stderr is not None
+    seen, deadline = b"", time.monotonic() + seconds
+    while not re.search(pattern, seen) and time.monotonic() < deadline:
+        ready, _, _ = select.select([process.stderr], [], [], 0.5)
+        if ready:
+            chunk = os.read(process.stderr.fileno(), 4096)
+            if not chunk:
+                break
+            seen += chunk
+    assert re.search(pattern, seen), f"never saw {pattern!r}: {seen[-500:]!r}"
+    return seen
+
+
+def photo_folder(folder: Path, count: int, seed: int) -> Path:
+    """`folder` with `count` pattern photos p0.png, p1.png, ... (64x48)."""
+    folder.mkdir()
+    for i in range(count):
+        pattern_image(64, 48, seed=seed + i).save(folder / f"p{i}.png")
+    return folder

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import random
-import select
 import signal
 import subprocess
 import sys
@@ -13,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import TINY_LAYERS, pattern_image
+from conftest import TINY_LAYERS, pattern_image, read_stderr_until
 from PIL import Image
 
 from stylize.io.metadata import read_metadata
@@ -24,21 +23,6 @@ ENVIRONMENT = {**os.environ, "PYTHONWARNINGS": "ignore"}
 
 def command(weights: Path, *args: str) -> list[str]:
     return [sys.executable, "-m", "stylize", *args, "--weights", str(weights), *TINY_LAYERS, "--device", "cpu"]
-
-
-def wait_for(process: subprocess.Popen[bytes], marker: bytes, seconds: float = 120) -> bytes:
-    """Read the process's stderr until `marker` shows (progress bars end lines with \\r, not \\n)."""
-    assert process.stderr is not None
-    seen, deadline = b"", time.monotonic() + seconds
-    while marker not in seen and time.monotonic() < deadline:
-        ready, _, _ = select.select([process.stderr], [], [], 0.5)
-        if ready:
-            chunk = os.read(process.stderr.fileno(), 4096)
-            if not chunk:
-                break
-            seen += chunk
-    assert marker in seen, f"never saw {marker!r}: {seen[-500:]!r}"
-    return seen
 
 
 def test_sigkill_at_random_moments_never_leaves_a_broken_result(
@@ -78,7 +62,7 @@ def test_sigint_keeps_the_unfinished_image_and_exits_130(
     process = subprocess.Popen(run, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=ENVIRONMENT)
     assert process.stderr is not None
     with process.stderr:
-        wait_for(process, b"loss=")  # optimising: the bar shows losses once an iteration is done
+        read_stderr_until(process, b"loss=")  # optimising: the bar shows losses once an iteration is done
         process.send_signal(signal.SIGINT)
         rest = process.stderr.read()
         process.wait(timeout=60)

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from conftest import TINY_LAYERS, pattern_image
+from conftest import TINY_LAYERS, photo_folder, read_stderr_until
 from PIL import Image
 
 from stylize.io.metadata import read_metadata
@@ -35,23 +35,6 @@ def stylize_command(weights_file: Callable[[str, str], Path]) -> Callable[..., l
 
 def start(command: list[str], **options: object) -> subprocess.Popen[bytes]:
     return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=ENVIRONMENT, **options)  # type: ignore[call-overload, no-any-return]
-
-
-def read_until(process: subprocess.Popen[bytes], pattern: bytes, seconds: float = 120) -> bytes:
-    """stderr until `pattern` (a regex) shows; progress bars end lines with \\r, so read raw chunks."""
-    import select
-
-    assert process.stderr is not None
-    seen, deadline = b"", time.monotonic() + seconds
-    while not re.search(pattern, seen) and time.monotonic() < deadline:
-        ready, _, _ = select.select([process.stderr], [], [], 0.5)
-        if ready:
-            chunk = os.read(process.stderr.fileno(), 4096)
-            if not chunk:
-                break
-            seen += chunk
-    assert re.search(pattern, seen), f"never saw {pattern!r}: {seen[-500:]!r}"
-    return seen
 
 
 def finish(process: subprocess.Popen[bytes]) -> str:
@@ -76,7 +59,7 @@ def test_a_signal_keeps_the_unfinished_picture_and_the_same_command_resumes_it(
     run = stylize_command(str(images["content"]), str(images["style"]), "-o", str(out), "--size", "48",
                           "--progress", "bars")  # fmt: skip
     process = start([*run, "--iterations", "100000"])
-    read_until(process, rb"loss=")  # the bar shows losses once an iteration is done
+    read_stderr_until(process, rb"loss=")  # the bar shows losses once an iteration is done
     process.send_signal(signum)
     said = finish(process)
     name = signal.Signals(signum).name
@@ -95,14 +78,11 @@ def test_a_signal_keeps_the_unfinished_picture_and_the_same_command_resumes_it(
 def test_sigterm_on_a_folder_run_prints_the_summary_and_a_rerun_completes(
     stylize_command: Callable[..., list[str]], images: dict[str, Path], tmp_path: Path
 ) -> None:
-    photos, out = tmp_path / "photos", tmp_path / "out"
-    photos.mkdir()
-    for i in range(4):
-        pattern_image(64, 48, seed=70 + i).save(photos / f"p{i}.png")
+    photos, out = photo_folder(tmp_path / "photos", 4, seed=70), tmp_path / "out"
     run = stylize_command(str(photos), "-s", str(images["style"]), "-o", str(out), "--size", "64", "--iterations",
                           "100", "--batch-size", "1", "--progress", "bars")  # fmt: skip
     process = start(run)
-    read_until(process, rb"(?s)files 1/4.*loss=")  # one picture written, the next one past its first iteration
+    read_stderr_until(process, rb"(?s)files 1/4.*loss=")  # one picture written, the next one past its first iteration
     process.send_signal(signal.SIGTERM)
     said = finish(process)
     assert process.returncode == 143, said
@@ -132,7 +112,7 @@ def test_a_second_sigterm_during_the_save_does_not_cut_it_short(
         out = tmp_path / f"out{attempt}.png"
         process = start(stylize_command(str(images["content"]), str(images["style"]), "-o", str(out), "--size", "800",
                                         "--scales", "1", "--iterations", "100000", "--progress", "bars"))  # fmt: skip
-        read_until(process, rb"loss=")
+        read_stderr_until(process, rb"loss=")
         process.send_signal(signal.SIGTERM)
         time.sleep(pause)
         process.send_signal(signal.SIGTERM)
@@ -150,10 +130,7 @@ def limited_file_size(limit: int) -> Callable[[], None]:
 
 def folder_with_results(stylize_command: Callable[..., list[str]], images: dict[str, Path],
                         out: Path) -> tuple[list[str], dict[str, bytes]]:  # fmt: skip
-    photos = out.parent / "photos"
-    photos.mkdir()
-    for i in range(3):
-        pattern_image(64, 48, seed=80 + i).save(photos / f"p{i}.png")
+    photos = photo_folder(out.parent / "photos", 3, seed=80)
     run = stylize_command(str(photos), "-s", str(images["style"]), "-o", str(out), "--size", "64", "--iterations",
                           "2", "--batch-size", "1", "--progress", "lines")  # fmt: skip
     first = subprocess.run(run, capture_output=True, env=ENVIRONMENT, timeout=300)
@@ -229,10 +206,7 @@ def test_a_read_only_output_folder_is_found_before_any_work(
 def test_two_runs_on_one_folder_both_succeed_and_leave_only_whole_results(
     stylize_command: Callable[..., list[str]], images: dict[str, Path], tmp_path: Path
 ) -> None:
-    photos, out = tmp_path / "photos", tmp_path / "out"
-    photos.mkdir()
-    for i in range(4):
-        pattern_image(64, 48, seed=90 + i).save(photos / f"p{i}.png")
+    photos, out = photo_folder(tmp_path / "photos", 4, seed=90), tmp_path / "out"
     run = stylize_command(str(photos), "-s", str(images["style"]), "-o", str(out), "--size", "64", "--iterations",
                           "8", "--batch-size", "1", "--progress", "lines")  # fmt: skip
     first, second = start(run), start(run)
