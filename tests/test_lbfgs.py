@@ -107,3 +107,27 @@ def test_adam_follows_torchs_adam_and_clamps() -> None:
             x.clamp_(0, 1)
         assert torch.allclose(ours[k], x.detach(), atol=1e-9), f"step {k + 1} differs"
     assert evaluations == 30
+
+
+def test_lbfgs_moves_where_torchs_first_step_is_too_small_for_the_loss_to_see() -> None:
+    """As with a million pixels seen through bfloat16: the loss only sees the point rounded to 1/1024,
+    and torch's first step, 1/sum|g|, moves no coordinate by half of that. (Straight-through gradient.)"""
+    generator = torch.Generator().manual_seed(0)
+    target = torch.rand(100_000, generator=generator)
+
+    def rounded(x: torch.Tensor) -> Evaluation:
+        error = torch.round(x * 1024) / 1024 - target
+        return Evaluation(error.pow(2).sum().item(), 2 * error)
+
+    start = torch.full((100_000,), 0.5)
+    first_step = 1 / rounded(start).grad.abs().sum().item()
+    assert first_step * rounded(start).grad.abs().max().item() < 0.5 / 1024, "the test needs an invisible first step"
+    coroutine, accepted = lbfgs(start, 10, 20), []
+    request = next(coroutine)
+    while len(accepted) < 3:
+        if isinstance(request, Accepted):
+            accepted.append(request)
+            request = coroutine.send(None)
+        else:
+            request = coroutine.send(rounded(request))
+    assert accepted[-1].evaluation.loss < 0.5 * rounded(start).loss

@@ -19,6 +19,7 @@ from .protocol import Accepted, Coroutine, Evaluation, Request
 C1, C2 = 1e-4, 0.9  # sufficient decrease and curvature constants of the strong Wolfe conditions
 BRACKET_TOLERANCE = 1e-9  # the line search stops refining a bracket narrower than this (times |d|max)
 CURVATURE_MIN = 1e-10  # a step whose y.s is not above this does not update the memory
+VISIBLE_STEP = 1 / 255  # a restart's longer gradient step moves the most-changed pixel by one 8-bit level
 
 
 class _Memory:
@@ -60,18 +61,22 @@ def lbfgs(start: torch.Tensor, history: int, line_search_evaluations: int) -> Co
     """Minimise from `start` (flat) until the caller stops asking; returns a note if no descent is left.
 
     A step that cannot move (no descent direction, or a line search that ends at t = 0) forgets
-    the curvature memory and starts over with a gradient step; a second one in a row ends the
-    run, since nothing is left to try.
+    the curvature memory and starts over with a gradient step of torch's first length, 1/sum|g|.
+    If that cannot move either, one more gradient step is tried, long enough to move the
+    most-changed pixel by VISIBLE_STEP: at a million pixels and more torch's step changes the
+    float32 loss by less than its rounding, so no line search can see the decrease. Only when
+    that fails too does the run end, since nothing is left to try.
     """
     x = start.detach().clone()
     here = yield x
     assert here is not None
-    memory, previous_grad, step, stalls = _Memory(history), here.grad, torch.zeros_like(x), 0
-    fresh = True
+    memory, previous_grad, step = _Memory(history), here.grad, torch.zeros_like(x)
+    fresh, visible = True, False
     while True:
         grad = here.grad
         if fresh:
-            direction, t = grad.neg(), min(1.0, 1.0 / max(grad.abs().sum().item(), 1e-30))
+            length = grad.abs().max().item() / VISIBLE_STEP if visible else grad.abs().sum().item()
+            direction, t = grad.neg(), min(1.0, 1.0 / max(length, 1e-30))
         else:
             memory.update(step, grad.sub(previous_grad))
             direction, t = memory.direction(grad), 1.0
@@ -82,13 +87,13 @@ def lbfgs(start: torch.Tensor, history: int, line_search_evaluations: int) -> Co
             t, found = yield from _strong_wolfe(x, t, direction, here, slope, line_search_evaluations)
             moved = t != 0.0
         if not moved:
-            stalls += 1
-            if stalls == 2:
+            if visible:
                 return "no further descent possible"
+            visible = fresh  # torch's gradient step could not move: next, one the loss can see
             memory, fresh = _Memory(history), True
             continue
         x = x.add(direction, alpha=t)
-        here, step, stalls, fresh = found, direction.mul(t), 0, False
+        here, step, fresh, visible = found, direction.mul(t), False, False
         yield Accepted(x, here)
 
 
