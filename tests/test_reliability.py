@@ -210,3 +210,12 @@ def test_bad_threads_and_metadata_are_usage_errors(
 ) -> None:
     result = cli(str(images["content"]), str(images["style"]), "-o", "x.png", *flags)
     assert result.exit_code == 2 and message in result.output
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (a device that is always full)")
+def test_a_log_that_cannot_be_written_is_one_clear_error(cli: Run, images: dict[str, Path], tmp_path: Path) -> None:
+    result = cli(str(images["content"]), str(images["style"]), "-o", str(tmp_path / "x.png"), "--iterations", "1",
+                 "--log", "/dev/full")  # fmt: skip
+    assert result.exit_code == 1
+    assert "stylize: error: --log /dev/full: cannot write (No space left on device)" in result.stderr
+    assert "internal error" not in result.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections.abc import Sequence
@@ -9,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from ..errors import SettingsError
+from ..errors import SettingsError, WriteError
 from .plan import Job
 
 if TYPE_CHECKING:  # the engine imports torch; the CLI imports this module early
@@ -81,13 +82,21 @@ class JsonLog:
                 raise SettingsError(f"--log {path}: cannot open for writing ({err.strerror or err})") from None
 
     def write(self, outcome: JobOutcome) -> None:
-        if self.file is not None:
+        """One line, flushed; a log that cannot be written (a full disk) stops the run with a WriteError."""
+        if self.file is None:
+            return
+        try:
             self.file.write(json.dumps(outcome.to_dict(), sort_keys=True) + "\n")
             self.file.flush()
+        except OSError as err:
+            name = self.file.name
+            self.close()
+            raise WriteError(f"--log {name}: cannot write ({err.strerror or err})", err.errno) from None
 
     def close(self) -> None:
         if self.file is not None:
-            self.file.close()
+            with contextlib.suppress(OSError):  # a full disk is reported by write(); the file closes anyway
+                self.file.close()
             self.file = None
 
 
