@@ -5,7 +5,6 @@ The engine and the batch runner report through callbacks and never print; `progr
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import sys
@@ -23,7 +22,7 @@ from ..errors import ImageError, SettingsError
 from ..network.layers import layer_names
 from .progress import Progress
 from .settings import BatchFlags
-from .signals import Stopped, stop_on_signals
+from .signals import Stopped, say, stop_on_signals
 
 
 def print_layers(model: str) -> None:
@@ -93,7 +92,7 @@ def run(contents: list[str], styles: list[str], output: Path, config: Config, fl
                 report.stop_reason = report.stop_reason or why
                 _keep_unfinished(progress, why)
                 if not single and not quiet:
-                    _say(f"stylize: {report.summary(len(jobs))}")
+                    say(f"stylize: {report.summary(len(jobs))}")
                 raise
     finally:
         progress.close()
@@ -106,13 +105,7 @@ def run(contents: list[str], styles: list[str], output: Path, config: Config, fl
 def _keep_unfinished(progress: Progress, why: str) -> None:
     """Save the current batch's pictures as they are, and say where (a signal waits for this)."""
     for kept in progress.save_unfinished():
-        _say(f"stylize: {why}; unfinished image saved to {kept}")
-
-
-def _say(line: str) -> None:
-    """A message that must not fail the save around it: after SIGHUP the terminal may be gone."""
-    with contextlib.suppress(OSError):
-        click.echo(line, err=True)
+        say(f"stylize: {why}; unfinished image saved to {kept}")
 
 
 def _progress_mode(choice: str, jobs: int) -> str:

@@ -8,7 +8,6 @@ layer, impossible value), 130 interrupted (Ctrl-C), 143 stopped by SIGTERM, 129 
 
 from __future__ import annotations
 
-import contextlib
 import sys
 import traceback
 from pathlib import Path
@@ -20,7 +19,7 @@ from ..errors import StylizeError
 from ..version import __version__
 from .flags import MESSAGES_AND_TOOLS, PICTURE, WORK_LIST, flags
 from .settings import build_config, build_flags
-from .signals import Stopped
+from .signals import Stopped, say
 
 EPILOG = """\b
 Examples:
@@ -44,11 +43,6 @@ def _note_blend(content: str, styles: list[str]) -> None:
     shown = ", ".join(styles[:3]) + (", ..." if len(styles) > 3 else "")
     click.echo(f"stylize: note: {content} in a blend of {len(styles)} styles ({shown}); "
                "for several photos, name the style with -s", err=True)  # fmt: skip
-
-
-def _say(line: str) -> None:
-    with contextlib.suppress(OSError):  # after SIGHUP the terminal may be gone
-        click.echo(line, err=True)
 
 
 def _fail(err: BaseException, verbose: bool) -> NoReturn:
@@ -105,10 +99,10 @@ def main(inputs: tuple[str, ...], style_options: tuple[str, ...], output: Path |
     except click.ClickException:
         raise
     except KeyboardInterrupt:
-        _say("stylize: interrupted")
+        say("stylize: interrupted")
         sys.exit(130)
     except Stopped as stop:
-        _say(f"stylize: stopped by {stop}")
+        say(f"stylize: stopped by {stop}")
         sys.exit(stop.exit_code)
     except Exception as err:
         _fail(err, verbose)

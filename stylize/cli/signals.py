@@ -17,6 +17,8 @@ import signal
 from collections.abc import Iterator
 from types import FrameType
 
+import click
+
 HANDLED = (signal.SIGTERM, signal.SIGHUP)
 
 
@@ -34,6 +36,12 @@ def _hold_further_signals() -> None:
     for signum in (*HANDLED, signal.SIGINT):
         if signal.getsignal(signum) is not signal.SIG_IGN:
             signal.signal(signum, lambda *_: None)
+
+
+def say(line: str) -> None:
+    """A message on stderr that cannot fail what is around it: after SIGHUP the terminal may be gone."""
+    with contextlib.suppress(OSError):
+        click.echo(line, err=True)
 
 
 @contextlib.contextmanager
