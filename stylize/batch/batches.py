@@ -7,7 +7,7 @@ a photo's size.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
@@ -41,19 +41,18 @@ class Grouping:
     on_failed: Callable[[Job, str], None]  # a job whose photo cannot be read
     on_warning: Callable[[str], None]
     on_info: Callable[[str], None]
-    unfinished: dict[Job, Path] | None = None  # the unfinished image each resumed job starts from
+    unfinished: dict[Job, Path] = field(default_factory=dict)  # the unfinished image each resumed job starts from
 
     def batches(self, jobs: Sequence[Job]) -> list[Batch]:
         """In the order of the work list (by first appearance of each kind), at most the batch size each."""
         groups: dict[tuple[Sizes, ResumePoint | None], list[Job]] = {}
-        self.unfinished = {}
         for job in jobs:
             try:
                 sizes = stage_sizes(image_size(job.content, self.config.max_pixels), self.config)
             except ImageError as err:
                 self.on_failed(job, err.message)
                 continue
-            groups.setdefault((sizes, self.resume_point(job)), []).append(job)
+            groups.setdefault((sizes, self.resume_point(job, sizes)), []).append(job)
         batches = []
         for (sizes, point), group in groups.items():
             width, height = sizes[-1]
@@ -61,15 +60,14 @@ class Grouping:
             batches += [Batch(sizes, point, tuple(group[i : i + size])) for i in range(0, len(group), size)]
         return batches
 
-    def resume_point(self, job: Job) -> ResumePoint | None:
+    def resume_point(self, job: Job, sizes: Sizes) -> ResumePoint | None:
         if not self.resume:
             return None
-        found, why_not = find_resume(job.content, job.styles, job.output, self.config)
+        found, why_not = find_resume(job.content, job.styles, job.output, self.config, sizes)
         if why_not:
             self.on_warning(why_not)
         if found is None:
             return None
-        assert self.unfinished is not None
         path, point = found
         self.unfinished[job] = path
         self.on_info(f"{job.output}: resuming from {path} ({point.total_done} iterations done)")

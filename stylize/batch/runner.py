@@ -153,7 +153,7 @@ class _Runner:
 
     def resume(self, job: Job, batch: Batch) -> Resume | None:
         """The unfinished image a killed run left for `job`, where the batch resumes; None: from the start."""
-        path = (self.grouping.unfinished or {}).get(job)
+        path = self.grouping.unfinished.get(job)
         if batch.point is None or path is None:
             return None
         return Resume(batch.point, load_image(path))

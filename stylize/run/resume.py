@@ -18,14 +18,15 @@ from ..io.metadata import read_metadata
 from ..io.reading import image_size
 from .files import unfinished_path
 from .provenance import same_work
-from .stages import ResumePoint, plan_stages, stage_sizes
+from .stages import ResumePoint
 
 
 def find_resume(
-    content: Path, styles: Sequence[Path], output: Path, config: Config
+    content: Path, styles: Sequence[Path], output: Path, config: Config, sizes: Sequence[tuple[int, int]]
 ) -> tuple[tuple[Path, ResumePoint] | None, str | None]:
     """(the unfinished file and where it stopped, None) when a killed run of this picture left one;
-    (None, why it is not used) when one is there but does not fit; (None, None) when there is none."""
+    (None, why it is not used) when one is there but does not fit; (None, None) when there is none.
+    `sizes`: the picture's (width, height) at each stage of this run."""
     path = unfinished_path(output)
     if not path.is_file():
         return None, None
@@ -37,9 +38,9 @@ def find_resume(
         return None, f"{path}: kept from a failed optimisation; starting over"
     if not same_work(stored, content, styles, config):
         return None, f"{path}: made from other inputs or settings; starting over (it is replaced when done)"
-    point = _point(stored, config)
+    point = _point(stored, len(sizes))
     try:
-        fits = point is not None and image_size(path) == stage_sizes(image_size(content), config)[point.stage - 1]
+        fits = point is not None and image_size(path) == tuple(sizes[point.stage - 1])
     except ImageError:
         fits = False
     if point is None or not fits:
@@ -47,9 +48,8 @@ def find_resume(
     return (path, point), None
 
 
-def _point(stored: dict[str, object], config: Config) -> ResumePoint | None:
+def _point(stored: dict[str, object], stages: int) -> ResumePoint | None:
     stage, done, total = stored.get("stage"), stored.get("stage_iterations_done"), stored.get("iterations_done")
-    stages = plan_stages(config.size, config.scales, config.iterations)
     if not (isinstance(stage, int) and isinstance(done, int) and isinstance(total, int)):
         return None
-    return ResumePoint(stage, done, total) if 1 <= stage <= len(stages) and done >= 0 else None
+    return ResumePoint(stage, done, total) if 1 <= stage <= stages and done >= 0 else None
