@@ -33,6 +33,13 @@ def stylize_command(weights_file: Callable[[str, str], Path]) -> Callable[..., l
     return command
 
 
+def folder_run(stylize_command: Callable[..., list[str]], photos: Path, style: Path, out: Path, iterations: int,
+               progress: str) -> list[str]:  # fmt: skip
+    """One photo per batch at 64 px: the command the folder tests run, stop and run again."""
+    return stylize_command(str(photos), "-s", str(style), "-o", str(out), "--size", "64", "--iterations",
+                           str(iterations), "--batch-size", "1", "--progress", progress)  # fmt: skip
+
+
 def start(command: list[str], **options: object) -> subprocess.Popen[bytes]:
     return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=ENVIRONMENT, **options)  # type: ignore[call-overload, no-any-return]
 
@@ -79,8 +86,7 @@ def test_sigterm_on_a_folder_run_prints_the_summary_and_a_rerun_completes(
     stylize_command: Callable[..., list[str]], images: dict[str, Path], tmp_path: Path
 ) -> None:
     photos, out = photo_folder(tmp_path / "photos", 4, seed=70), tmp_path / "out"
-    run = stylize_command(str(photos), "-s", str(images["style"]), "-o", str(out), "--size", "64", "--iterations",
-                          "100", "--batch-size", "1", "--progress", "bars")  # fmt: skip
+    run = folder_run(stylize_command, photos, images["style"], out, 100, "bars")
     process = start(run)
     read_stderr_until(process, rb"(?s)files 1/4.*loss=")  # one picture written, the next one past its first iteration
     process.send_signal(signal.SIGTERM)
@@ -131,8 +137,7 @@ def limited_file_size(limit: int) -> Callable[[], None]:
 def folder_with_results(stylize_command: Callable[..., list[str]], images: dict[str, Path],
                         out: Path) -> tuple[list[str], dict[str, bytes]]:  # fmt: skip
     photos = photo_folder(out.parent / "photos", 3, seed=80)
-    run = stylize_command(str(photos), "-s", str(images["style"]), "-o", str(out), "--size", "64", "--iterations",
-                          "2", "--batch-size", "1", "--progress", "lines")  # fmt: skip
+    run = folder_run(stylize_command, photos, images["style"], out, 2, "lines")
     first = subprocess.run(run, capture_output=True, env=ENVIRONMENT, timeout=300)
     assert first.returncode == 0, first.stderr.decode()
     return run, {name: (out / name).read_bytes() for name in visible(out)}
@@ -207,8 +212,7 @@ def test_two_runs_on_one_folder_both_succeed_and_leave_only_whole_results(
     stylize_command: Callable[..., list[str]], images: dict[str, Path], tmp_path: Path
 ) -> None:
     photos, out = photo_folder(tmp_path / "photos", 4, seed=90), tmp_path / "out"
-    run = stylize_command(str(photos), "-s", str(images["style"]), "-o", str(out), "--size", "64", "--iterations",
-                          "8", "--batch-size", "1", "--progress", "lines")  # fmt: skip
+    run = folder_run(stylize_command, photos, images["style"], out, 8, "lines")
     first, second = start(run), start(run)
     said = [finish(first), finish(second)]
     assert (first.returncode, second.returncode) == (0, 0), said
