@@ -19,6 +19,7 @@ OPTIMIZERS = ("lbfgs", "adam")
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 INIT_KINDS = ("content", "noise", "style")  # or a Path: start from that image file
 METADATA_MODES = ("names", "full", "none")  # what a result tells about its inputs
+AUTO = "auto"  # --iterations auto: until the picture stops improving (run/stages.py says how)
 MIN_SIZE = 32  # px; below this the deepest VGG blocks see less than one pixel
 SCALE_FACTOR = 2  # coarse to fine: each size is twice the last
 MAX_PIXELS = 150_000_000  # input images declaring more pixels are refused from their header
@@ -56,7 +57,7 @@ class Config:
     style_blend: tuple[float, ...] | None = None  # one weight per style image; default equal
     # optimisation
     optimizer: str = "lbfgs"  # lbfgs or adam
-    iterations: int = 100  # optimiser iterations at the final size (and at each coarser one)
+    iterations: int | str = AUTO  # per size: a count, or auto (until the picture stops improving)
     scales: int = 0  # sizes optimised coarse to fine, each twice the last; 1: off; 0: auto (from 512 px)
     precision: str = "auto"  # network precision: fp32, bf16, fp16, auto (bf16 where native, else fp32)
     learning_rate: float = 0.02  # Adam step size, pixels in 0..1 (L-BFGS uses a line search)
@@ -118,8 +119,8 @@ def _check_numbers(config: Config) -> None:
         value = getattr(config, name)
         if not (value >= 0 and value != float("inf")):
             raise SettingsError(f"--{name.replace('_', '-')} must be a finite number >= 0, got {value}")
-    if config.iterations < 1:
-        raise SettingsError(f"--iterations must be at least 1, got {config.iterations}")
+    if config.iterations != AUTO and not (isinstance(config.iterations, int) and config.iterations >= 1):
+        raise SettingsError(f"--iterations must be a count of at least 1 or {AUTO!r}, got {config.iterations!r}")
     if not config.learning_rate > 0:
         raise SettingsError(f"--lr must be > 0, got {config.learning_rate}")
     for name in ("size", "style_size"):

@@ -151,9 +151,10 @@ PICTURE: list[Decorator] = [
     ),
     option(
         "--iterations",
-        type=int,
+        metavar="N|auto",
         default=D.iterations,
-        help="Optimiser iterations at the final size (each coarser size gets as many).",
+        help="Optimiser iterations at the final size (each coarser size gets as many). "
+        "auto: until the picture stops improving (at most 300 per size).",
     ),
     option(
         "--scales",

@@ -34,8 +34,7 @@ class Progress(Events):
         self.batch: list[Job] = []
         self.latest: dict[int, Step] = {}  # picture index in the batch -> its latest step
         stages = plan_stages(config.size, config.scales, config.iterations)
-        self.before = [sum(s.iterations for s in stages[:k]) for k in range(len(stages))]  # per stage
-        self.per_picture = sum(s.iterations for s in stages)
+        self.per_picture = sum(s.iterations for s in stages)  # at most, with --iterations auto
         self.credited: dict[int, float] = {}  # picture index -> share of the files bar given so far
         self.seen = 0  # outcomes so far
         self.files: Any = None
@@ -57,7 +56,7 @@ class Progress(Events):
             terms["tv"] = f"{step.tv:.2e}"
         self.bar.set_postfix(terms, refresh=False)
         self.latest[step.index] = step
-        done = self.before[step.stage - 1] + step.iteration  # over all stages of this picture
+        done = step.overall  # over all stages of this picture
         if self.files is not None:  # the files bar moves with every iteration, so its ETA is smooth
             share = done / self.per_picture
             self.files.update(share - self.credited[step.index])
@@ -71,7 +70,7 @@ class Progress(Events):
 
     def _open_bar(self, step: Step) -> None:
         """One bar per batch and size: each size costs differently, so each gets its own ETA."""
-        self.close_bar()
+        self.close_bar(complete=True)
         height, width = step.image.shape[-2:]
         label = f"{width}x{height}" + (f" x{step.images}" if step.images > 1 else "")
         label += f" ({step.stage}/{step.stages})" if step.stages > 1 else ""
@@ -94,7 +93,7 @@ class Progress(Events):
                 self.files.update(1.0 - self.credited.pop(index, 0.0) if index is not None else 1.0)
             self.files.set_description_str(f"files {self.seen}/{self.jobs}")
         if outcome.status == DONE and len(self.batch) and outcome.job is self.batch[-1]:
-            self.close_bar()
+            self.close_bar(complete=True)
         self._tell(outcome)
 
     def warning(self, message: str) -> None:
@@ -130,14 +129,18 @@ class Progress(Events):
         kept = []
         for index, step in sorted(self.latest.items()):
             job = self.batch[index]
-            progress = {"iterations_done": self.before[step.stage - 1] + step.iteration, "stage": step.stage,
+            progress = {"iterations_done": step.overall, "stage": step.stage,
                         "stage_iterations_done": step.iteration}  # fmt: skip
             metadata = unfinished_metadata(job.content, job.styles, self.config, progress)
             kept.append(save_unfinished(step.image, job.output, metadata))
         return kept
 
-    def close_bar(self) -> None:
+    def close_bar(self, complete: bool = False) -> None:
+        """`complete`: the size is done, even if --iterations auto stopped it before its cap."""
         if self.bar is not None:
+            if complete and self.bar.n < self.bar.total:
+                self.bar.total = self.bar.n
+                self.bar.refresh()
             self.bar.close()
             self.bar = None
 

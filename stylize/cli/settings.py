@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from ..batch.plan import DEFAULT_NAME
-from ..config import INIT_KINDS, Config, LayerWeight
+from ..config import AUTO, INIT_KINDS, Config, LayerWeight
 from ..errors import SettingsError
 from ..network.layers import parse_layer_list
 
@@ -41,6 +41,15 @@ def _floats(text: str | None, option: str) -> tuple[float, ...] | None:
         raise SettingsError(f"{option}: {text!r} is not a comma list of numbers", hint="e.g. 0.7,0.3") from None
 
 
+def _iterations(text: str) -> int | str:
+    if text.strip().lower() == AUTO:
+        return AUTO
+    try:
+        return int(text)
+    except ValueError:
+        raise SettingsError(f"--iterations: {text!r} is neither a count nor {AUTO!r}", hint="e.g. 200") from None
+
+
 def _layers(text: str | None, option: str) -> tuple[LayerWeight, ...] | None:
     return parse_layer_list(text, option) if text else None
 
@@ -58,7 +67,7 @@ def build_config(options: dict[str, Any]) -> Config:
         tv_weight=options["tv_weight"],
         style_blend=_floats(options["style_blend"], "--style-blend"),
         optimizer=options["optimizer"],
-        iterations=options["iterations"],
+        iterations=_iterations(options["iterations"]),
         scales=options["scales"],
         precision=options["precision"],
         learning_rate=options["lr"],

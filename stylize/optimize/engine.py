@@ -29,6 +29,7 @@ from .evaluation import Evaluate, EvaluationOutcome, NonFinite, evaluate_togethe
 from .lbfgs import lbfgs
 from .objective import Objective
 from .protocol import Accepted, Coroutine
+from .stopping import Plateau
 
 MAX_RECOVERIES = 3  # non-finite losses survived (by restarting from the best image) per image
 LBFGS_HISTORY = 50  # curvature pairs kept; 2 image-sized vectors each
@@ -40,8 +41,9 @@ class OptimizerSettings:
     """What the engine needs of the run's settings (Config's optimizer, iterations, learning_rate)."""
 
     optimizer: str  # lbfgs or adam
-    iterations: int  # iterations to run
+    iterations: int  # iterations to run (at most, with `until`)
     learning_rate: float  # Adam's step size; L-BFGS uses a line search
+    until: Plateau | None = None  # stop earlier, once the loss stops improving
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,7 @@ class Step:
     stages: int = 1  # how many sizes the run has
     index: int = 0  # which image of the batch (0-based)
     images: int = 1  # how many images the batch optimises together
+    overall: int = 0  # iterations over all sizes so far, a resumed run's included (set by run.pictures)
 
 
 @dataclass(frozen=True)
@@ -108,6 +111,7 @@ class _ImageRun:
         self.note: str | None = None
         self.error: OptimizationError | None = None
         self.request: torch.Tensor | None = None
+        self.plateau = settings.until.watch() if settings.until else None
         self._start()
 
     def _start(self) -> None:
@@ -136,13 +140,16 @@ class _ImageRun:
             while isinstance(request, Accepted):
                 self.done += 1
                 self._report(request)
-                if self.done >= self.settings.iterations:
+                if self.done >= self.settings.iterations or self._plateau(request):
                     self.request = None
                     return
                 request = self.coroutine.send(None)
             self.request = request
         except StopIteration as stop:
             self.note, self.request = f"converged after {self.done} iterations: {stop.value}", None
+
+    def _plateau(self, accepted: Accepted) -> bool:
+        return self.plateau is not None and self.plateau.reached(accepted.evaluation.loss)
 
     def _report(self, accepted: Accepted) -> None:
         if self.on_step is None:

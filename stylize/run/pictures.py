@@ -110,8 +110,11 @@ def transfer_batch(
             grams = [bank.grams(pictures[i].styles, style_px) for i in alive]
             objective = _objective(net, config, dtype, contents, grams)
             starts = [_stage_start(config, c, pictures[i], outcomes[i]) for i, c in zip(alive, contents, strict=True)]
-            on_stage_step = _staged(on_step, number, len(stages), alive, len(pictures), already, stage.iterations)
-            settings = OptimizerSettings(config.optimizer, max(1, stage.iterations - already), config.learning_rate)
+            bases = [point.total_done + sum(r.iterations for r in cast(list[Result], outcomes[i])) for i in alive]
+            on_stage_step = _staged(on_step, (number, len(stages)), alive, len(pictures), bases, already,
+                                    stage.iterations)  # fmt: skip
+            settings = OptimizerSettings(config.optimizer, max(1, stage.iterations - already), config.learning_rate,
+                                         stage.until)  # fmt: skip
             done = optimize_batch(objective, torch.cat(starts), settings, on_stage_step, evaluate)
             for i, outcome in zip(alive, done, strict=True):
                 if isinstance(outcome, OptimizationError):
@@ -148,14 +151,17 @@ def _stage_start(
 
 
 def _staged(
-    on_step: OnStep | None, stage: int, stages: int, alive: list[int], images: int, done: int, iterations: int
+    on_step: OnStep | None, stage: tuple[int, int], alive: list[int], images: int, bases: list[int], done: int,
+    iterations: int,
 ) -> OnStep | None:
-    """Steps numbered by stage, by picture (not by row of this stage's batch), and by the stage's
-    iterations (counting those a killed run did before)."""
+    """Steps numbered by stage (which, of how many), by picture (not by row of this stage's batch), by
+    the stage's iterations (counting those a killed run did before) and over all stages (`bases`: per
+    alive picture, the iterations before this stage's)."""
     if on_step is None:
         return None
-    return lambda step: on_step(replace(step, stage=stage, stages=stages, index=alive[step.index], images=images,
-                                        iteration=step.iteration + done, iterations=iterations))  # fmt: skip
+    return lambda step: on_step(replace(step, stage=stage[0], stages=stage[1], index=alive[step.index], images=images,
+                                        iteration=step.iteration + done, iterations=iterations,
+                                        overall=bases[step.index] + step.iteration))  # fmt: skip
 
 
 def _combined(results: list[Result], done_before: int) -> Result:

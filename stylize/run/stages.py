@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..config import SCALE_FACTOR, Config
+from ..config import AUTO, SCALE_FACTOR, Config
 from ..network.layers import min_side
+from ..optimize.stopping import Plateau
 
 # px. Measured (README "Speed"): starting at 128 px for a 256 px result, or at 256 px for 512 px,
 # reached the plain method's objective no sooner than one size did, and cost 6-8% of the judged
@@ -20,12 +21,17 @@ from ..network.layers import min_side
 # where a full-size iteration costs 4x or more that of the coarse one.
 COARSEST_SIZE = 512
 COARSE_ITERATIONS = 1.0  # iterations at each coarser size, as a multiple of the final size's
+# --iterations auto: each size stops when PLATEAU says the picture stopped improving, after at most
+# AUTO_CAP iterations. Chosen on six pairs at 512 px (benchmarks/stopping.py; README "When to stop").
+PLATEAU = Plateau(window=10, tolerance=0.01)
+AUTO_CAP = 300
 
 
 @dataclass(frozen=True)
 class Stage:
     size: int  # long side in px
-    iterations: int
+    iterations: int  # to run, or at most (with `until`)
+    until: Plateau | None = None  # stop earlier when the picture stops improving
 
 
 @dataclass(frozen=True)
@@ -45,12 +51,16 @@ def auto_scale_count(size: int) -> int:
     return count
 
 
-def plan_stages(size: int, scales: int, iterations: int) -> tuple[Stage, ...]:
-    """The stages of a run, coarsest first; the last is `size` with `iterations` iterations.
+def plan_stages(size: int, scales: int, iterations: int | str) -> tuple[Stage, ...]:
+    """The stages of a run, coarsest first; the last is `size` with `iterations` iterations
+    (`auto`: each stage until it stops improving, at most AUTO_CAP).
 
     `scales` = 1 turns coarse-to-fine off, 0 chooses the count from `size`.
     """
     count = auto_scale_count(size) if scales == 0 else scales
+    if iterations == AUTO:
+        return tuple(Stage(max(1, round(size / SCALE_FACTOR**k)), AUTO_CAP, PLATEAU) for k in range(count - 1, -1, -1))
+    assert isinstance(iterations, int)
     coarse = max(1, round(iterations * COARSE_ITERATIONS))
     stages = [Stage(max(1, round(size / SCALE_FACTOR**k)), coarse) for k in range(count - 1, 0, -1)]
     return (*stages, Stage(size, iterations))
