@@ -1,6 +1,6 @@
 """A folder in one call against a shell loop of single calls, measured in the same run.
 
-    python benchmarks/batch.py [--images 8] [--size 256] [--iterations 100] [--device auto]
+    python benchmarks/batch.py [--images 8] [--size 256] [--iterations auto] [--device auto] [--no-judge]
 
 Makes IMAGES content photos of SIZE px (256x192 crops of the photos in ../shared/images, or of
 samples/ where that is absent) and one style, then times
@@ -84,7 +84,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--images", type=int, default=8)
     parser.add_argument("--size", type=int, default=256)
-    parser.add_argument("--iterations", type=int, default=100)
+    parser.add_argument("--iterations", default="auto", help="a count, or auto (the default)")
+    parser.add_argument("--no-judge", action="store_true", help="skip judging the pictures (it runs on the CPU)")
     parser.add_argument("--device", default="auto")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="stylize-batch-"))
@@ -106,7 +107,7 @@ def main() -> None:
     print(f"peak RSS of the largest process: {peak_gib:.2f} GiB; mean pixel difference (a) vs (b): "
           f"{mean_difference(loop, folder):.2f} of 255")  # fmt: skip
     deltas = "content_delta_pct=nan style_delta_pct=nan"
-    scores = (judged(loop, photos, style), judged(folder, photos, style))
+    scores = (None, None) if args.no_judge else (judged(loop, photos, style), judged(folder, photos, style))
     if scores[0] is not None and scores[1] is not None:
         (c_loop, s_loop), (c_folder, s_folder) = scores
         print(f"judged, mean of {args.images}: (a) content_rel {c_loop:.4f} style_rel {s_loop:.4f}; "
