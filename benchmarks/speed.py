@@ -1,32 +1,46 @@
-"""stylize's defaults against the plain method, in one process, on one content/style pair.
+"""stylize's defaults against the plain method, scored the same way on both sides, in one process.
 
-    python benchmarks/speed.py [--size 512] [--device auto] [CONTENT STYLE]
+    python benchmarks/speed.py [--size 512] [--repeat 1] [--device auto] [--every 5] [CONTENT STYLE]
 
-baseline: the method as the classic tools run it: one size, float32, the content photo as the
-start, L-BFGS for 500 iterations, pixels unconstrained (clipped when saved).
-stylize: `Config()` defaults (coarse to fine, automatic precision, pixels kept in range).
+Arms (the same network, layers and weights; one loaded network; each arm timed from its targets
+to its last iteration, the network load and a warm-up excluded):
+  plain        the method as the classic tools run it: one size, float32, the photo as the start,
+               L-BFGS for 500 iterations (--plain-iterations), pixels unconstrained (clipped on save)
+  plain+range  the same with stylize's range penalty: shows the penalty's gain apart from bf16's
+  stylize      `Config()` defaults: --iterations auto, automatic precision (bf16 where native),
+               the range penalty, coarse to fine from 1024 px
 
-Both optimise the same objective (network, layers, weights). It is evaluated in float32 at full
-size on the *saved* images (8-bit PNG, read back), and on the clipped image after every
-iteration of stylize's final size, to find when stylize first reaches the baseline's value.
-The last line is machine-readable:
+Every arm is scored alike: after the run, each iteration's image, clipped and rounded to 8 bits
+(what a saved PNG holds), is scored on the same float32 objective at full size (no range
+penalty), every --every iterations and then iteration by iteration inside the first bracket that
+reaches a target. The targets are the plain arm's scores at iterations 100, 200 and 500 (T100,
+T200, T500); "first hit" is the elapsed time at the first iteration whose score is <= the target.
+--repeat N runs the arms N times (interleaved) and gives min / median / max of every time. The
+last line is machine-readable (medians):
 
     speed size=512 device=cpu baseline_s=... stylize_s=... ratio=... style_delta_pct=... content_delta_pct=...
+          whole_run_ratio=... r100=... r200=... r500=...
 
-stylize_s is the time stylize needs to reach the baseline's final objective (nan if it never
-does); the deltas compare the judge's distances (positive: stylize is further than the baseline).
+baseline_s: the plain arm's whole run; stylize_s: stylize's first hit of T500; ratio = their
+quotient (kept from the first version of this benchmark); whole_run_ratio: stylize's whole run
+over the plain arm's; rK: stylize's first hit of TK over the plain arm's first hit of TK (nan
+where stylize never reaches it). The deltas compare the judge's distances of the last repeat's
+final images (positive: stylize is further than the plain arm).
 """
 
 from __future__ import annotations
 
 import argparse
+import math
+import statistics
 import tempfile
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import torch
-from common import SAMPLES, PeakMemory, conv_flops, judge, matmul_flops_per_second
+from common import SAMPLES, PeakMemory, judge
 from PIL import Image
 
 from stylize.config import Config
@@ -40,45 +54,58 @@ from stylize.optimize.objective import LossWeights, Objective, Targets, content_
 from stylize.run.pictures import transfer
 from stylize.run.stages import long_side_size
 
+MARKS = "100,200,500"  # the plain arm's iterations whose scores are the targets
+Score = Callable[[torch.Tensor], float]  # an 8-bit (3, H, W) image -> the shared objective
+
 
 @dataclass
-class Run:
-    name: str
-    config: Config
-    seconds: float = 0.0
+class Trajectory:
+    """One run of one arm: when each final-size iteration ended, its 8-bit image, its scores."""
+
+    seconds: float = 0.0  # the whole run
     peak: str = ""
-    image: torch.Tensor | None = None  # the final image, as saved and read back
-    final_steps: list[tuple[float, Step]] = field(default_factory=list)  # (elapsed s, step) at full size
-    snapshots: list[torch.Tensor] = field(default_factory=list)  # clipped image after each such step
+    times: list[float] = field(default_factory=list)  # elapsed s at each final-size iteration
+    images: list[torch.Tensor] = field(default_factory=list)  # (3, H, W) uint8 after each
+    scores: dict[int, float] = field(default_factory=dict)  # 0-based iteration -> objective
 
-    def seconds_per_iteration(self) -> float:
-        times = [t for t, _ in self.final_steps]
-        return (times[-1] - times[0]) / max(1, len(times) - 1)
+    def first_hit(self, score: Score, target: float, every: int) -> float:
+        """Elapsed s at the first iteration scoring <= target (nan if none): scored every `every`
+        iterations, then one by one inside the first bracket that reaches it."""
+        count = len(self.images)
+        coarse = [*range(every - 1, count, every), count - 1]
+        previous = -1
+        for index in coarse:
+            if self.score(score, index) <= target:
+                for fine in range(previous + 1, index + 1):
+                    if self.score(score, fine) <= target:
+                        return self.times[fine]
+            previous = index
+        return math.nan
 
-    def evaluations_per_iteration(self) -> float:
-        steps = [s for _, s in self.final_steps]
-        return (steps[-1].evaluations - steps[0].evaluations) / max(1, len(steps) - 1)
+    def score(self, score: Score, index: int) -> float:
+        if index not in self.scores:
+            self.scores[index] = score(self.images[index])
+        return self.scores[index]
 
 
-def run(run_: Run, net: Network, content: Path, style: Path, out_dir: Path) -> None:
-    """Time one run (targets, all stages; not the network load), keep its final-size trajectory, save it."""
+def run_arm(config: Config, net: Network, content: Path, style: Path) -> tuple[Trajectory, torch.Tensor]:
+    """Time one run (targets and every stage); keep its final-size trajectory. Returns it and the result."""
+    trajectory = Trajectory()
     started = time.perf_counter()
 
     def on_step(step: Step) -> None:
         if step.stage == step.stages:
-            run_.final_steps.append((time.perf_counter() - started, step))
-            run_.snapshots.append(step.image.detach().clamp(0, 1).cpu())
+            trajectory.times.append(time.perf_counter() - started)
+            trajectory.images.append((step.image[0].detach().clamp(0, 1) * 255).round().to(torch.uint8))
 
     with PeakMemory(net.device) as memory:
-        result = transfer(load_image(content), [load_image(style)], run_.config, on_step, net)
-    run_.seconds, run_.peak = time.perf_counter() - started, memory.label
-    path = out_dir / f"{run_.name}.png"
-    save_image(result.image, path)
-    run_.image = to_tensor(load_image(path))
+        result = transfer(load_image(content), [load_image(style)], config, on_step, net)
+    trajectory.seconds, trajectory.peak = time.perf_counter() - started, memory.label
+    return trajectory, result.image
 
 
-def full_size_objective(net: Network, content: Path, style: Path, config: Config) -> Objective:
-    """The shared objective in float32 at full size, without stylize's range penalty."""
+def shared_objective(net: Network, content: Path, style: Path, config: Config) -> Objective:
+    """The objective every arm is scored on: float32, full size, no range penalty."""
     content_t, style_t = (fitted(load_image(path), config.size).to(net.device) for path in (content, style))
     targets = Targets(content_features(net.extractor, net.choice, content_t),
                       style_grams(net.extractor, net.choice, [style_t]))  # fmt: skip
@@ -87,32 +114,20 @@ def full_size_objective(net: Network, content: Path, style: Path, config: Config
 
 
 def fitted(image: Image.Image, size: int) -> torch.Tensor:
-    """(1, 3, H, W) with the longer side `size` px."""
     width, height = long_side_size(image.size, size)
     return to_tensor(resize_exact(image, height, width))
 
 
-@torch.no_grad()
-def value(objective: Objective, image: torch.Tensor) -> float:
-    return objective(image.to(next(objective.extractor.parameters()).device)).total.item()
+def scorer(objective: Objective, device: torch.device) -> Score:
+    @torch.no_grad()
+    def score(image: torch.Tensor) -> float:
+        return objective(image.to(device).float().unsqueeze(0) / 255).total.item()
 
-
-def time_to_reach(objective: Objective, run_: Run, target: float) -> float:
-    """Elapsed seconds at the first final-size iteration whose clipped image scores <= target (binary search)."""
-    low, high = 0, len(run_.snapshots) - 1
-    if value(objective, run_.snapshots[high]) > target:
-        return float("nan")
-    while low < high:
-        middle = (low + high) // 2
-        if value(objective, run_.snapshots[middle]) <= target:
-            high = middle
-        else:
-            low = middle + 1
-    return run_.final_steps[low][0]
+    return score
 
 
 def warm_up(net: Network, config: Config) -> None:
-    """One forward and backward per precision, so neither run pays for kernel selection."""
+    """One forward and backward per precision, so no arm pays for kernel selection."""
     for name in ("fp32", config.precision):
         image = torch.rand(1, 3, 64, 64, device=net.device, requires_grad=True)
         with network_precision(net.device, resolve_precision(name, net.device)):
@@ -120,15 +135,17 @@ def warm_up(net: Network, config: Config) -> None:
         sum(f.float().mean() for f in features.values()).backward()
 
 
-def machine_share(net: Network, run_: Run, height: int, width: int) -> str:
-    """Share of the measured matmul throughput one evaluation at full size uses (forward + input gradient)."""
-    dtype = resolve_precision(run_.config.precision, net.device)
-    flops = 2 * conv_flops(net.extractor.net, height, width)  # backward to the input costs about a forward
-    per_eval = run_.seconds_per_iteration() / max(1.0, run_.evaluations_per_iteration())
-    peak = matmul_flops_per_second(net.device, dtype)
-    achieved = flops / per_eval
-    return (f"{flops / 1e9:.1f} GFLOP/evaluation, {achieved / 1e9:.0f} GFLOP/s = {100 * achieved / peak:.0f}% "
-            f"of measured {str(dtype).removeprefix('torch.')} matmul {peak / 1e9:.0f} GFLOP/s")  # fmt: skip
+def spread(values: list[float]) -> str:
+    missed = sum(math.isnan(v) for v in values)
+    if missed:
+        return f"never in {missed} of {len(values)} run(s)"
+    if len(values) == 1:
+        return f"{values[0]:.1f} s"
+    return f"{statistics.median(values):.1f} s (min {min(values):.1f}, max {max(values):.1f})"
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values) if not any(math.isnan(v) for v in values) else math.nan
 
 
 def main() -> None:
@@ -137,53 +154,69 @@ def main() -> None:
     parser.add_argument("style", nargs="?", type=Path, default=SAMPLES / "swirls.jpg")
     parser.add_argument("--size", type=int, default=512)
     parser.add_argument("--device", default="auto")
-    parser.add_argument("--baseline-iterations", type=int, default=500)
-    parser.add_argument("--out", type=Path, default=None, help="where the two images go (default: a temp dir)")
+    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--every", type=int, default=5, help="score every N iterations, then refine")
+    parser.add_argument("--plain-iterations", type=int, default=500)
+    parser.add_argument("--marks", default=MARKS, help="the plain arm's iterations that set the targets")
+    parser.add_argument("--out", type=Path, default=None, help="where the final images go (default: a temp dir)")
     args = parser.parse_args()
     out_dir = args.out or Path(tempfile.mkdtemp(prefix="stylize-speed-"))
     out_dir.mkdir(parents=True, exist_ok=True)
-
     ours = Config(size=args.size, device=args.device)
     plain = Config(size=args.size, device=args.device, scales=1, precision="fp32", init="content",
-                   iterations=args.baseline_iterations, range_weight=0.0)  # fmt: skip
+                   iterations=args.plain_iterations, range_weight=0.0)  # fmt: skip
+    arms = {"plain": plain, "plain+range": replace(plain, range_weight=ours.range_weight), "stylize": ours}
     net = load_network(ours)
     warm_up(net, ours)
-    baseline, stylize = Run("baseline", plain), Run("stylize", ours)
-    for r in (baseline, stylize):
-        run(r, net, args.content, args.style, out_dir)
-    report(net, baseline, stylize, args, out_dir)
+    score = scorer(shared_objective(net, args.content, args.style, ours), net.device)
+    marks = [int(m) for m in args.marks.split(",") if int(m) <= args.plain_iterations]
+    hits: dict[str, dict[int, list[float]]] = {name: {m: [] for m in marks} for name in arms}
+    wholes: dict[str, list[float]] = {name: [] for name in arms}
+    for repeat in range(args.repeat):
+        targets: dict[int, float] = {}
+        for name, config in arms.items():
+            trajectory, image = run_arm(config, net, args.content, args.style)
+            save_image(image, out_dir / f"{name}.png")
+            if name == "plain":
+                targets = {m: trajectory.score(score, m - 1) for m in marks}
+            for m in marks:
+                hits[name][m].append(trajectory.first_hit(score, targets[m], args.every))
+            wholes[name].append(trajectory.seconds)
+            final = trajectory.score(score, len(trajectory.images) - 1)
+            print(f"run {repeat + 1} {name}: {trajectory.seconds:.1f} s, {len(trajectory.images)} iterations at "
+                  f"full size, final score {final:.4f}, peak {trajectory.peak}; first hits "
+                  + ", ".join(f"T{m}={targets[m]:.4f} at {hits[name][m][-1]:.1f} s" for m in marks),
+                  flush=True)  # fmt: skip
+    report(args, out_dir, net.device.type, marks, hits, wholes)
 
 
-def report(net: Network, baseline: Run, stylize: Run, args: argparse.Namespace, out_dir: Path) -> None:
-    objective = full_size_objective(net, args.content, args.style, stylize.config)
-    assert baseline.image is not None and stylize.image is not None
-    height, width = baseline.image.shape[-2:]
-    target, ours_final = value(objective, baseline.image), value(objective, stylize.image)
-    reach = time_to_reach(objective, stylize, target)
-    ratio = reach / baseline.seconds
-    device = net.device.type
-    print(f"pair: {args.content.name} + {args.style.name} at {width}x{height} on {device}; images in {out_dir}")
-    internal = baseline.final_steps[-1][1].loss
-    print(
-        f"baseline: {baseline.seconds:.1f} s, objective {target:.4f} on the saved image "
-        f"({internal:.4f} before clipping), {baseline.seconds_per_iteration():.3f} s/iteration, peak {baseline.peak}"
-    )
-    print(f"stylize:  {stylize.seconds:.1f} s in all, objective {ours_final:.4f}; reaches {target:.4f} after "
-          f"{reach:.1f} s; {stylize.seconds_per_iteration():.3f} s/iteration at full size, "
-          f"peak {stylize.peak}")  # fmt: skip
-    for r in (baseline, stylize):
-        print(f"{r.name} iteration at full size: {machine_share(net, r, height, width)}")
-    scores = {r.name: judge(out_dir / f"{r.name}.png", args.content, args.style) for r in (baseline, stylize)}
-    deltas = {"style_rel": float("nan"), "content_rel": float("nan")}
-    if scores["baseline"] and scores["stylize"]:
-        for name, s in scores.items():
-            assert s is not None
+def report(args: argparse.Namespace, out_dir: Path, device: str, marks: list[int],
+           hits: dict[str, dict[int, list[float]]], wholes: dict[str, list[float]]) -> None:  # fmt: skip
+    print(f"pair: {args.content.name} + {args.style.name}, --size {args.size}, {device}, {args.repeat} run(s); "
+          f"final images in {out_dir}")  # fmt: skip
+    for name in wholes:
+        line = f"{name:12s} whole run {spread(wholes[name])}"
+        for m in marks:
+            line += f"; T{m} first hit {spread(hits[name][m])}"
+        print(line)
+    plain_whole, ours_whole = median(wholes["plain"]), median(wholes["stylize"])
+    ratios = {m: median(hits["stylize"][m]) / median(hits["plain"][m]) for m in marks}
+    for name in ("plain+range", "stylize"):
+        print(f"{name} / plain: whole run {median(wholes[name]) / plain_whole:.3f}; "
+              + "; ".join(f"T{m} {median(hits[name][m]) / median(hits['plain'][m]):.3f}" for m in marks))  # fmt: skip
+    scores = {name: judge(out_dir / f"{name}.png", args.content, args.style) for name in ("plain", "stylize")}
+    deltas = {"style_rel": math.nan, "content_rel": math.nan}
+    base, ours = scores["plain"], scores["stylize"]
+    if base and ours:
+        for name, s in (("plain", base), ("stylize", ours)):
             print(f"judge {name}: content_rel {s['content_rel']:.4f} style_rel {s['style_rel']:.4f}")
-        base, ours = scores["baseline"], scores["stylize"]
         deltas = {k: 100 * (ours[k] - base[k]) / base[k] for k in deltas}
-    print(f"speed size={args.size} device={device} baseline_s={baseline.seconds:.1f} stylize_s={reach:.1f} "
-          f"ratio={ratio:.3f} style_delta_pct={deltas['style_rel']:+.1f} "
-          f"content_delta_pct={deltas['content_rel']:+.1f}")  # fmt: skip
+    last = max(marks)
+    reach = median(hits["stylize"][last])
+    print(f"speed size={args.size} device={device} baseline_s={plain_whole:.1f} stylize_s={reach:.1f} "
+          f"ratio={reach / plain_whole:.3f} style_delta_pct={deltas['style_rel']:+.1f} "
+          f"content_delta_pct={deltas['content_rel']:+.1f} whole_run_ratio={ours_whole / plain_whole:.3f} "
+          + " ".join(f"r{m}={ratios[m]:.3f}" for m in marks))  # fmt: skip
 
 
 if __name__ == "__main__":
