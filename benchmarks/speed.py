@@ -158,6 +158,7 @@ def main() -> None:
     parser.add_argument("--every", type=int, default=5, help="score every N iterations, then refine")
     parser.add_argument("--plain-iterations", type=int, default=500)
     parser.add_argument("--marks", default=MARKS, help="the plain arm's iterations that set the targets")
+    parser.add_argument("--arms", default="plain,plain+range,stylize", help="which arms (plain and stylize always)")
     parser.add_argument("--out", type=Path, default=None, help="where the final images go (default: a temp dir)")
     args = parser.parse_args()
     out_dir = args.out or Path(tempfile.mkdtemp(prefix="stylize-speed-"))
@@ -166,6 +167,7 @@ def main() -> None:
     plain = Config(size=args.size, device=args.device, scales=1, precision="fp32", init="content",
                    iterations=args.plain_iterations, range_weight=0.0)  # fmt: skip
     arms = {"plain": plain, "plain+range": replace(plain, range_weight=ours.range_weight), "stylize": ours}
+    arms = {name: config for name, config in arms.items() if name in {"plain", "stylize", *args.arms.split(",")}}
     net = load_network(ours)
     warm_up(net, ours)
     score = scorer(shared_objective(net, args.content, args.style, ours), net.device)
@@ -201,7 +203,7 @@ def report(args: argparse.Namespace, out_dir: Path, device: str, marks: list[int
         print(line)
     plain_whole, ours_whole = median(wholes["plain"]), median(wholes["stylize"])
     ratios = {m: median(hits["stylize"][m]) / median(hits["plain"][m]) for m in marks}
-    for name in ("plain+range", "stylize"):
+    for name in [n for n in wholes if n != "plain"]:
         print(f"{name} / plain: whole run {median(wholes[name]) / plain_whole:.3f}; "
               + "; ".join(f"T{m} {median(hits[name][m]) / median(hits['plain'][m]):.3f}" for m in marks))  # fmt: skip
     scores = {name: judge(out_dir / f"{name}.png", args.content, args.style) for name in ("plain", "stylize")}

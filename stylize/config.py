@@ -17,7 +17,7 @@ MODELS = ("vgg19", "vgg16", "vgg16-bn")
 LAYER_PRESETS = ("paper", "lesson")
 OPTIMIZERS = ("lbfgs", "adam")
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
-INIT_KINDS = ("content", "noise", "style")  # or a Path: start from that image file
+INIT_KINDS = ("palette", "content", "noise", "style")  # or a Path: start from that image file
 METADATA_MODES = ("names", "full", "none")  # what a result tells about its inputs
 AUTO = "auto"  # --iterations auto: until the picture stops improving (run/stages.py says how)
 MIN_SIZE = 32  # px; below this the deepest VGG blocks see less than one pixel
@@ -61,7 +61,7 @@ class Config:
     scales: int = 0  # sizes optimised coarse to fine, each twice the last; 1: off; 0: auto (from 512 px)
     precision: str = "auto"  # network precision: fp32, bf16, fp16, auto (bf16 where native, else fp32)
     learning_rate: float = 0.02  # Adam step size, pixels in 0..1 (L-BFGS uses a line search)
-    init: str | Path = "content"  # content, noise (median-filtered), style, or a Path: start from that image
+    init: str | Path = "palette"  # palette (the photo in the style's colours), content, noise, style, or a Path
     # sizes and reproducibility
     size: int = 512  # long side of the output in pixels
     style_size: int | None = None  # long side of the style images; default: same as size

@@ -188,7 +188,7 @@ def test_save_every_writes_intermediate_images(run: Run, tmp_path: Path) -> None
     assert sorted(p.name for p in tmp_path.glob("out.*.png")) == ["out.0001.png", "out.0002.png", "out.0003.png"]
 
 
-@pytest.mark.parametrize("init", ["content", "noise", "style", "image"])
+@pytest.mark.parametrize("init", ["palette", "content", "noise", "style", "image"])
 def test_inits(run: Run, init: str, images: dict[str, Path], tmp_path: Path) -> None:
     value = str(images["style2"]) if init == "image" else init
     result = run("--init", value, "--iterations", "1")

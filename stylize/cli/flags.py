@@ -179,7 +179,8 @@ PICTURE: list[Decorator] = [
     option(
         "--init",
         default=D.init,
-        help="Start image: content, noise (median-filtered), style, or an image path.",
+        help="Start image: palette (the photo, its colours moved to the style's), content (the photo as it is), "
+        "noise (median-filtered), style, or an image path.",
     ),
     click.option("--size", type=int, default=D.size, show_default=True, help="Long side of the output in pixels."),
     click.option(

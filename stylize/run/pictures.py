@@ -145,7 +145,7 @@ def _stage_start(
         height, width = content.shape[-2:]
         return to_tensor(resize_exact(picture.resume.image, height, width)).to(content.device)
     if not isinstance(earlier, list) or not earlier:
-        return initial_image(config, content, picture.styles[0], picture.init_image).to(content.device)
+        return initial_image(config, content, picture.styles, picture.init_image).to(content.device)
     previous = earlier[-1].image  # (1, 3, h, w) -> (1, 3, H, W)
     return F.interpolate(previous, size=content.shape[-2:], mode="bicubic", align_corners=False).clamp(0, 1)
 

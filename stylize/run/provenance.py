@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ..config import Config
+from ..config import INIT_KINDS, Config
 from ..optimize.engine import Result
 from ..version import __version__
 
@@ -70,7 +70,7 @@ def same_work(stored: dict[str, Any], content: Path, styles: Sequence[Path], con
 def _what(described: dict[str, Any]) -> dict[str, Any]:
     settings = dict(described.get("config") or {})
     for key in PATH_SETTINGS:
-        if isinstance(settings.get(key), str) and settings[key] not in ("content", "noise", "style"):
+        if isinstance(settings.get(key), str) and settings[key] not in INIT_KINDS:
             settings[key] = Path(settings[key]).name
     return {
         "content": Path(str(described.get("content"))).name,
