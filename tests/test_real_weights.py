@@ -24,12 +24,20 @@ JUDGE = Path(__file__).resolve().parents[2] / "shared" / "tools" / "judge.py"
 def test_style_error_falls_far_and_content_stays_recognisable() -> None:
     content = read_rgb(SAMPLES / "chelsea.jpg")
     style = read_rgb(SAMPLES / "swirls.jpg")
-    config = Config(size=64, iterations=40, device="cpu")
+    config = Config(size=64, iterations=40, device="cpu", init="content")
     first: list[float] = []
     result = transfer(content, [style], config, on_step=lambda s: first.append(s.style) if not first else None)
     assert result.style < 0.3 * first[0], (first[0], result.style)
     assert result.content < 1.0  # relative error below an all-black image's
     assert result.iterations == 40 and result.note is None
+
+
+def test_the_palette_start_is_already_closer_to_the_style_than_the_photo() -> None:
+    content = read_rgb(SAMPLES / "chelsea.jpg")
+    style = read_rgb(SAMPLES / "swirls.jpg")
+    after_one = {init: transfer(content, [style], Config(size=64, iterations=1, device="cpu", init=init))
+                 for init in ("content", "palette")}  # fmt: skip
+    assert after_one["palette"].style < 0.7 * after_one["content"].style, after_one
 
 
 def test_same_seed_same_bytes_with_real_weights(tmp_path: Path) -> None:
