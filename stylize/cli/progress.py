@@ -85,6 +85,8 @@ class Progress(Events):
         self.seen += 1
         for place in [i for i, job in enumerate(self.batch) if job is outcome.job]:
             self.latest.pop(place, None)  # written (or failed): nothing of it is unfinished
+        if outcome.status == DONE and len(self.batch) and outcome.job is self.batch[-1]:
+            self.close_bar(complete=True)  # before the files bar moves on, so that its count comes last
         if self.files is not None:
             if outcome.status == SKIPPED:  # skips cost nothing: leave them out of the rate and the ETA
                 self.files.total -= 1
@@ -92,8 +94,6 @@ class Progress(Events):
                 index = next((i for i, job in enumerate(self.batch) if job is outcome.job), None)
                 self.files.update(1.0 - self.credited.pop(index, 0.0) if index is not None else 1.0)
             self.files.set_description_str(f"files {self.seen}/{self.jobs}")
-        if outcome.status == DONE and len(self.batch) and outcome.job is self.batch[-1]:
-            self.close_bar(complete=True)
         self._tell(outcome)
 
     def warning(self, message: str) -> None:
