@@ -55,6 +55,15 @@ class LossTerms:
     tv: torch.Tensor  # (N,) unweighted total variation
 
 
+def blend_shares(blend: Sequence[float] | None, count: int) -> list[float]:
+    """Each of `count` styles' share of a blend: the `blend` weights (default: equal) over their sum."""
+    weights = list(blend) if blend is not None else [1.0] * count
+    if len(weights) != count:
+        raise ValueError(f"{len(weights)} blend weights for {count} styles")
+    total = sum(weights)
+    return [weight / total for weight in weights]
+
+
 @torch.no_grad()
 def style_grams(
     extractor: FeatureExtractor,
@@ -64,16 +73,12 @@ def style_grams(
     dtype: torch.dtype = torch.float32,
 ) -> dict[str, torch.Tensor]:
     """The styles' Gram matrices, blended by `blend` (default: equal), layer -> (1, C, C)."""
-    weights = list(blend) if blend is not None else [1.0] * len(styles)
-    if len(weights) != len(styles):
-        raise ValueError(f"{len(weights)} blend weights for {len(styles)} styles")
-    total = sum(weights)
     grams: dict[str, torch.Tensor] = {}
-    for style, weight in zip(styles, weights, strict=True):
+    for style, share in zip(styles, blend_shares(blend, len(styles)), strict=True):
         with network_precision(style.device, dtype):  # entered per image: the Gram matrices stay outside it
             features = extractor(style)
         for lw in choice.style:
-            g = gram(features[lw.name]) * (weight / total)  # (1, C, C)
+            g = gram(features[lw.name]) * share  # (1, C, C)
             grams[lw.name] = grams[lw.name] + g if lw.name in grams else g
     return grams
 

@@ -14,6 +14,7 @@ from scipy.ndimage import median_filter
 from ..config import Config
 from ..errors import SettingsError
 from ..io.tensors import resize_exact, to_tensor
+from ..optimize.objective import blend_shares
 
 NOISE_FILTER_PX = 8  # the fast.ai lesson's median filter size
 PALETTE_SAMPLE_PX = 256  # long side the style images are scaled to for their colour statistics
@@ -61,13 +62,11 @@ def in_palette(
     objective in 0.3 of the time on the samples' pair). Per-channel RGB statistics, not the full
     colour covariance: the start only needs to be near, the optimisation does the rest.
     """
-    weights = torch.tensor(blend if blend is not None else [1.0] * len(styles), dtype=torch.float32)
-    weights = weights / weights.sum()
     means, second_moments = torch.zeros(3), torch.zeros(3)
-    for style, weight in zip(styles, weights, strict=True):
+    for style, share in zip(styles, blend_shares(blend, len(styles)), strict=True):
         pixels = to_tensor(_sample(style)).flatten(2)[0]  # (3, N)
-        means += weight * pixels.mean(1)
-        second_moments += weight * pixels.square().mean(1)
+        means += share * pixels.mean(1)
+        second_moments += share * pixels.square().mean(1)
     spread = (second_moments - means.square()).clamp_min(0).sqrt()
     photo = content.float()
     photo_mean = photo.mean((2, 3), keepdim=True)
