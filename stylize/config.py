@@ -18,6 +18,7 @@ LAYER_PRESETS = ("paper", "lesson")
 OPTIMIZERS = ("lbfgs", "adam")
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 INIT_KINDS = ("palette", "content", "noise", "style")  # or a Path: start from that image file
+COLOUR_MODES = ("none", "luminance", "match")  # --preserve-colors (run/colours.py says how)
 METADATA_MODES = ("names", "full", "none")  # what a result tells about its inputs
 AUTO = "auto"  # --iterations auto: until the picture stops improving (run/stages.py says how)
 MIN_SIZE = 32  # px; below this the deepest VGG blocks see less than one pixel
@@ -55,6 +56,11 @@ class Config:
     tv_weight: float = 0.0  # weight of total variation (smoothness); 0 turns it off
     range_weight: float = 10.0  # penalty on pixels outside 0..1 while optimising; 0: off (see below)
     style_blend: tuple[float, ...] | None = None  # one weight per style image; default equal
+    # colours and regions
+    preserve_colors: str = "none"  # none (the painting's), luminance (the photo's, luminance-only transfer), match
+    style_masks: tuple[Path, ...] = ()  # one mask per style image: where it applies (white); () blends everywhere
+    style_source_masks: tuple[Path, ...] = ()  # one mask per style image: the part of it to take the style from
+    content_mask: Path | None = None  # where the photo must stay: its content counts more (white: 10x)
     # optimisation
     optimizer: str = "lbfgs"  # lbfgs or adam
     iterations: int | str = AUTO  # per size: a count, or auto (until the picture stops improving)
@@ -83,6 +89,8 @@ class Config:
             value = getattr(self, f.name)
             if isinstance(value, Path):
                 value = str(value)
+            elif isinstance(value, tuple) and value and isinstance(value[0], Path):
+                value = [str(v) for v in value]
             elif isinstance(value, tuple) and value and isinstance(value[0], LayerWeight):
                 value = ",".join(f"{lw.name}:{lw.weight:g}" for lw in value)
             elif isinstance(value, tuple):
@@ -109,6 +117,12 @@ def _check_choices(config: Config) -> None:
         raise SettingsError(f"unknown optimizer {config.optimizer!r}", hint="choose lbfgs or adam")
     if config.precision not in PRECISIONS:
         raise SettingsError(f"unknown precision {config.precision!r}", hint=f"choose one of {', '.join(PRECISIONS)}")
+    if config.preserve_colors not in COLOUR_MODES:
+        raise SettingsError(f"unknown --preserve-colors {config.preserve_colors!r}",
+                            hint=f"choose one of {', '.join(COLOUR_MODES)}")  # fmt: skip
+    if config.style_masks and config.style_blend is not None:
+        raise SettingsError("--style-blend mixes styles over the whole picture; with --style-mask each style has "
+                            "its own region", hint="grey in a mask weakens its style there")  # fmt: skip
     if config.metadata not in METADATA_MODES:
         raise SettingsError(f"unknown --metadata {config.metadata!r}",
                             hint=f"choose one of {', '.join(METADATA_MODES)}")  # fmt: skip

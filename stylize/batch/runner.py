@@ -22,7 +22,7 @@ import torch
 from PIL import Image
 
 from ..config import Config
-from ..errors import ImageError, OptimizationError, WriteError
+from ..errors import ImageError, OptimizationError, SettingsError, WriteError
 from ..io.reading import load_image
 from ..io.saving import remove_stale_parts
 from ..network.devices import check_memory
@@ -31,6 +31,7 @@ from ..network.precision import resolve_precision
 from ..optimize.engine import Result
 from ..run.files import keep_last_good, read_init, read_photo, save_result
 from ..run.pictures import Picture, Resume, transfer_batch
+from ..run.regions import Masks, load_masks
 from ..run.stages import stage_sizes
 from ..run.styles import StyleBank
 from .batches import Batch, Grouping, load_styles, size_notes
@@ -50,12 +51,15 @@ class RunOptions:
 
 
 def run_jobs(
-    jobs: Sequence[Job], config: Config, net: Network, options: RunOptions, events: Events, report: Report | None = None
-) -> Report:
+    jobs: Sequence[Job], config: Config, net: Network, options: RunOptions, events: Events,
+    report: Report | None = None, masks: Masks | None = None,
+) -> Report:  # fmt: skip
     """Make every job's result (or skip or fail it); the report (`report`, if given, so that a caller
-    that is interrupted still has it) says what happened to each."""
+    that is interrupted still has it) says what happened to each. `masks`: the run's, read for the
+    whole list of styles (default: read here, for the jobs' styles in order)."""
     report, log = report or Report(), JsonLog(options.log)
-    runner = _Runner(config, net, options, events, report, log)
+    masks = masks or load_masks(config, list(dict.fromkeys(p for job in jobs for p in job.styles)))
+    runner = _Runner(config, net, options, events, report, log, masks)
     try:
         runner.run(jobs)
     finally:
@@ -70,9 +74,10 @@ def release_memory(device: torch.device) -> None:
 
 class _Runner:
     def __init__(
-        self, config: Config, net: Network, options: RunOptions, events: Events, report: Report, log: JsonLog
-    ) -> None:
-        self.config, self.net, self.options, self.events = config, net, options, events
+        self, config: Config, net: Network, options: RunOptions, events: Events, report: Report, log: JsonLog,
+        masks: Masks,
+    ) -> None:  # fmt: skip
+        self.config, self.net, self.options, self.events, self.masks = config, net, options, events, masks
         self.report, self.log = report, log
         self.grouping = Grouping(config, net.device, options.resume, self.failed, events.warning, events.info)
 
@@ -130,16 +135,18 @@ class _Runner:
             try:
                 decoded = read_photo(job.content, self.config)
                 resume = self.resume(job, batch)
-            except ImageError as err:
+                regions = self.masks.regions(job.styles, job.content)  # a photo's own mask may be missing
+            except (ImageError, SettingsError) as err:
                 self.failed(job, err.message)
                 continue
             if stage_sizes(decoded.image.size, self.config) != batch.sizes:  # the file changed since planning
                 self.failed(job, f"{job.content}: changed while the run was planned; rerun")
                 continue
             made = batch.sizes[-1]
-            for note in (*decoded.notes, *size_notes(job.content, decoded.image.size, made, self.config.size)):
+            for note in (*decoded.notes, *size_notes(job.content, decoded.image.size, made, self.config.size),
+                         *self.masks.notes(regions, decoded.image.size, str(job.content))):  # fmt: skip
                 self.events.warning(note)
-            pictures.append(Picture(decoded.image, tuple(styles[p] for p in job.styles), init, resume))
+            pictures.append(Picture(decoded.image, tuple(styles[p] for p in job.styles), init, resume, regions))
             ready.append(job)
             alphas.append(decoded.alpha)
         if not ready or self.stopped:

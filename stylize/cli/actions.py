@@ -10,7 +10,7 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from tqdm import tqdm
@@ -23,6 +23,9 @@ from ..network.layers import layer_names
 from .progress import Progress
 from .settings import BatchFlags
 from .signals import Stopped, say, stop_on_signals
+
+if TYPE_CHECKING:
+    from ..run.regions import Masks
 
 
 def print_layers(model: str) -> None:
@@ -41,10 +44,13 @@ def names_a_folder(output: Path) -> bool:
     return output.is_dir() or str(output).endswith(("/", os.sep)) or output.suffix == ""
 
 
-def plan_work(contents: list[str], styles: list[str], output: Path, config: Config, flags: BatchFlags) -> list[Job]:
-    """Inputs -> the jobs of this shard; every usage problem is found here, before any work."""
+def plan_work(
+    contents: list[str], styles: list[str], output: Path, config: Config, flags: BatchFlags
+) -> tuple[list[Job], Masks]:
+    """Inputs -> the jobs of this shard and the run's masks; every usage problem is found here, before any work."""
     from ..io.saving import check_can_write
     from ..run.pictures import check_style_count
+    from ..run.regions import load_masks
 
     folder = names_a_folder(output)
     content_paths = find_images(contents, flags.recursive, skip_folder=output if folder else None)
@@ -55,10 +61,11 @@ def plan_work(contents: list[str], styles: list[str], output: Path, config: Conf
     if flags.each_style and config.style_blend is not None:
         raise SettingsError("--style-blend mixes styles into one picture; --each-style makes one picture per style")
     check_style_count(1 if flags.each_style else len(style_paths), config)
+    masks = load_masks(config, style_paths)
     jobs = make_jobs(content_paths, style_paths, output, folder, config, flags.each_style, flags.name)
     if not folder:
         check_can_write(output)
-    return shard(jobs, parse_shard(flags.shard))
+    return shard(jobs, parse_shard(flags.shard)), masks
 
 
 def run(contents: list[str], styles: list[str], output: Path, config: Config, flags: BatchFlags, quiet: bool) -> int:
@@ -67,7 +74,7 @@ def run(contents: list[str], styles: list[str], output: Path, config: Config, fl
     One picture to a file name (-o out.png) is always made, overwriting; results in a folder are
     skipped when already there (a rerun resumes), unless --overwrite.
     """
-    jobs = plan_work(contents, styles, output, config, flags)
+    jobs, masks = plan_work(contents, styles, output, config, flags)
     single = not names_a_folder(output)
     if flags.dry_run:
         print_plan(jobs, config, flags.overwrite or single)
@@ -86,7 +93,7 @@ def run(contents: list[str], styles: list[str], output: Path, config: Config, fl
     try:
         with stop_on_signals():  # the handlers stay until the unfinished pictures are saved
             try:
-                run_jobs(jobs, config, network, options, progress, report)
+                run_jobs(jobs, config, network, options, progress, report, masks)
             except (KeyboardInterrupt, Stopped) as stop:
                 why = "interrupted" if isinstance(stop, KeyboardInterrupt) else f"stopped by {stop}"
                 report.stop_reason = report.stop_reason or why

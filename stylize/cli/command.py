@@ -17,6 +17,7 @@ import click
 
 from ..errors import StylizeError
 from ..version import __version__
+from .colour_flags import COLOURS_AND_REGIONS
 from .flags import MESSAGES_AND_TOOLS, PICTURE, WORK_LIST, flags
 from .settings import build_config, build_flags
 from .signals import Stopped, say
@@ -31,6 +32,8 @@ Examples:
   stylize photo.jpg starry.jpg -o big.png --size 2048              (coarse to fine: 512, 1024, 2048 px)
   stylize photo.jpg starry.jpg -o out.png --precision fp32         (float32 everywhere)
   stylize photo.jpg a.jpg b.jpg --style-blend 0.7,0.3 -o blend.png
+  stylize photo.jpg starry.jpg -o out.png --preserve-colors luminance   (the photo's colours)
+  stylize photo.jpg a.jpg b.jpg --style-mask left.png --style-mask right.png -o out.png   (a style per region)
   stylize photo.jpg starry.jpg -o out.png --style-weight 30        (more paint)
   stylize photo.jpg starry.jpg -o out.png --style-layers relu1_1:0.5,relu2_1,relu3_1 (finer strokes)
   stylize --list-layers --model vgg16
@@ -59,6 +62,7 @@ def _fail(err: BaseException, verbose: bool) -> NoReturn:
 @click.argument("inputs", nargs=-1, metavar="CONTENT [STYLE]...")
 @flags(WORK_LIST)
 @flags(PICTURE)
+@flags(COLOURS_AND_REGIONS)
 @flags(MESSAGES_AND_TOOLS)
 @click.version_option(__version__, prog_name="stylize")
 def main(inputs: tuple[str, ...], style_options: tuple[str, ...], output: Path | None, quiet: bool, verbose: bool,
@@ -93,7 +97,8 @@ def main(inputs: tuple[str, ...], style_options: tuple[str, ...], output: Path |
             raise click.UsageError("missing -o/--output: where to write the result")
         flags = build_flags(options)  # takes its flags out of `options`
         config = build_config(options)
-        if not style_options and len(styles) > 1 and config.style_blend is None and not flags.each_style and not quiet:
+        chosen = config.style_blend is not None or config.style_masks or flags.each_style  # several styles on purpose
+        if not style_options and len(styles) > 1 and not chosen and not quiet:
             _note_blend(contents[0], styles)
         code = run(contents, styles, output, config, flags, quiet)
     except click.ClickException:

@@ -1,4 +1,4 @@
-"""The command's flags, in three groups, one click option each; defaults come from Config.
+"""The command's flags in groups (work list, picture, messages and tools), one click option each; defaults from Config.
 
 The order here is the order `stylize --help` lists them in.
 """

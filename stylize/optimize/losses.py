@@ -33,6 +33,20 @@ def gram(features: torch.Tensor) -> torch.Tensor:
     return torch.bmm(flat, flat.transpose(1, 2)) / (c * h * w)
 
 
+def guided_gram(features: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
+    """(N, C, H, W) features, (N or 1, R, H, W) region weights in [0, 1] -> (N, R, C, C).
+
+    Gatys et al. 2017's guided Gram matrix: each position counts with its region's weight, and
+    the sum is divided by C times the region's area, so a region's Gram is an average over the
+    region (a mask of all ones gives `gram`). Soft weights make soft borders.
+    """
+    n, c, h, w = features.shape
+    flat = features.reshape(n, 1, c, h * w).float()  # (N, 1, C, P)
+    weights = masks.reshape(masks.shape[0], -1, 1, h * w).float()  # (N|1, R, 1, P)
+    grams = torch.matmul(flat * weights, flat.transpose(-1, -2))  # (N, R, C, C)
+    return grams / (c * weights.sum(-1, keepdim=True).clamp_min(EPS))
+
+
 def _per_image_mean(x: torch.Tensor) -> torch.Tensor:
     """(N, ...) -> (N,)"""
     return x.reshape(x.shape[0], -1).mean(dim=1)
@@ -67,6 +81,41 @@ def style_loss(
     return weighted_mean(
         {lw.name: relative_mse(gram(features[lw.name]), target_grams[lw.name]) for lw in layers}, layers
     )
+
+
+def guided_style_loss(
+    features: Mapping[str, torch.Tensor],
+    target_grams: Mapping[str, torch.Tensor],
+    layers: tuple[LayerWeight, ...],
+    masks: Mapping[str, torch.Tensor],
+    shares: torch.Tensor,
+) -> torch.Tensor:
+    """Style error with regions: per layer, region r's guided Gram (`masks[layer]` (N|1, R, h, w))
+    against its own target (N|1, R, C, C), relative; regions add up by `shares` (N|1, R), their
+    parts of the picture, so that a region keeps the balance of style and content a whole picture
+    has. -> (N,)"""
+    errors = {}
+    for lw in layers:
+        grams = guided_gram(features[lw.name], masks[lw.name])  # (N, R, C, C)
+        target = target_grams[lw.name].expand_as(grams)
+        relative = (grams - target).pow(2).mean((-1, -2)) / (target.pow(2).mean((-1, -2)) + EPS)  # (N, R)
+        errors[lw.name] = (relative * shares).sum(1)
+    return weighted_mean(errors, layers)
+
+
+def weighted_content_loss(
+    features: Mapping[str, torch.Tensor],
+    targets: Mapping[str, torch.Tensor],
+    layers: tuple[LayerWeight, ...],
+    weights: Mapping[str, torch.Tensor],
+) -> torch.Tensor:
+    """Content error where each position counts `weights[layer]` (N|1, 1, h, w) times. -> (N,)"""
+    errors = {}
+    for lw in layers:
+        value, target = features[lw.name].float(), targets[lw.name].expand_as(features[lw.name])
+        weighted = weights[lw.name] * (value - target).pow(2)
+        errors[lw.name] = _per_image_mean(weighted) / (_per_image_mean(target.pow(2)) + EPS)
+    return weighted_mean(errors, layers)
 
 
 def total_variation(image: torch.Tensor) -> torch.Tensor:

@@ -10,7 +10,17 @@ import torch
 from ..network.extractor import FeatureExtractor
 from ..network.layers import LayerChoice
 from ..network.precision import network_precision
-from .losses import content_loss, gram, out_of_range, style_loss, total_variation
+from .guidance import Guidance, stack_guidance
+from .losses import (
+    content_loss,
+    gram,
+    guided_gram,
+    guided_style_loss,
+    out_of_range,
+    style_loss,
+    total_variation,
+    weighted_content_loss,
+)
 
 
 @dataclass(frozen=True)
@@ -26,7 +36,9 @@ class LossWeights:
 @dataclass(frozen=True)
 class Targets:
     content: dict[str, torch.Tensor]  # layer -> (N, C, h, w) activations of each image's content photo
-    grams: dict[str, torch.Tensor]  # layer -> (N or 1, C, C) blended Gram matrices of each image's styles
+    grams: dict[str, torch.Tensor]  # layer -> (N or 1, C, C) blended Gram matrices of each image's styles,
+    # or with guidance.style_masks (N or 1, R, C, C): region r's style
+    guidance: Guidance | None = None  # style regions and content weights; None: the whole picture alike
 
     def rows(self, rows: Sequence[int] | None) -> Targets:
         """The targets of some of the images (None: all)."""
@@ -35,7 +47,8 @@ class Targets:
             return self
         index = torch.tensor(list(rows), device=first.device)
         grams = {k: g if g.shape[0] == 1 else g.index_select(0, index) for k, g in self.grams.items()}
-        return Targets({k: c.index_select(0, index) for k, c in self.content.items()}, grams)
+        guidance = None if self.guidance is None else self.guidance.rows(index)
+        return Targets({k: c.index_select(0, index) for k, c in self.content.items()}, grams, guidance)
 
 
 def stack_targets(parts: Sequence[Targets]) -> Targets:
@@ -44,7 +57,8 @@ def stack_targets(parts: Sequence[Targets]) -> Targets:
         return parts[0]
     first = parts[0]
     return Targets({k: torch.cat([p.content[k] for p in parts]) for k in first.content},
-                   {k: torch.cat([p.grams[k] for p in parts]) for k in first.grams})  # fmt: skip
+                   {k: torch.cat([p.grams[k] for p in parts]) for k in first.grams},
+                   stack_guidance([p.guidance for p in parts]))  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -84,6 +98,27 @@ def style_grams(
 
 
 @torch.no_grad()
+def region_grams(
+    extractor: FeatureExtractor,
+    choice: LayerChoice,
+    styles: Sequence[torch.Tensor],
+    sources: Sequence[torch.Tensor | None],
+    dtype: torch.dtype = torch.float32,
+) -> dict[str, torch.Tensor]:
+    """Each style's own Gram matrices, from the part of it that its source mask (1, 1, h, w) covers
+    (None: all of it), layer -> (1, R, C, C), one region per style."""
+    per_style: list[dict[str, torch.Tensor]] = []
+    for style, source in zip(styles, sources, strict=True):
+        with network_precision(style.device, dtype):
+            features = extractor(style)
+        guide = Guidance(style_masks=source) if source is not None else None
+        per_style.append({lw.name: gram(features[lw.name]) if guide is None
+                          else guided_gram(features[lw.name], guide.at("style", features[lw.name]))[:, 0]
+                          for lw in choice.style})  # fmt: skip
+    return {lw.name: torch.stack([g[lw.name] for g in per_style], 1) for lw in choice.style}
+
+
+@torch.no_grad()
 def content_features(
     extractor: FeatureExtractor, choice: LayerChoice, content: torch.Tensor, dtype: torch.dtype = torch.float32
 ) -> dict[str, torch.Tensor]:
@@ -115,8 +150,7 @@ class Objective:
         targets = self.targets.rows(rows)
         with network_precision(image.device, self.dtype):
             features = self.extractor(image)
-        content = content_loss(features, targets.content, self.choice.content)
-        style = style_loss(features, targets.grams, self.choice.style)
+        content, style = self._content(features, targets), self._style(features, targets)
         weights = self.weights
         no_tv = torch.zeros(image.shape[0], device=image.device)
         tv = total_variation(image) if weights.tv > 0 else no_tv
@@ -124,3 +158,17 @@ class Objective:
         if weights.range > 0:  # not reported: it is 0 for any image that can be saved as is
             total = total + weights.range * out_of_range(image)
         return LossTerms(total, content, style, tv)
+
+    def _content(self, features: dict[str, torch.Tensor], targets: Targets) -> torch.Tensor:
+        guide, layers = targets.guidance, self.choice.content
+        if guide is None or guide.content_weights is None:
+            return content_loss(features, targets.content, layers)
+        weights = {lw.name: guide.at("content", features[lw.name]) for lw in layers}
+        return weighted_content_loss(features, targets.content, layers, weights)
+
+    def _style(self, features: dict[str, torch.Tensor], targets: Targets) -> torch.Tensor:
+        guide, layers = targets.guidance, self.choice.style
+        if guide is None or guide.style_masks is None:
+            return style_loss(features, targets.grams, layers)
+        masks = {lw.name: guide.at("style", features[lw.name]) for lw in layers}
+        return guided_style_loss(features, targets.grams, layers, masks, guide.shares)

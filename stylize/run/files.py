@@ -24,6 +24,7 @@ from ..optimize.engine import OnStep, Result
 from .inits import init_file
 from .pictures import check_style_count, transfer
 from .provenance import result_metadata, unfinished_metadata
+from .regions import load_masks
 
 
 def stylize_file(
@@ -39,8 +40,9 @@ def stylize_file(
     check_style_count(len(styles), config)
     photo = read_photo(content, config)
     style_images = [load_image(p, config.max_pixels) for p in styles]
+    regions = load_masks(config, styles).regions(styles, content)
     try:
-        result = transfer(photo.image, style_images, config, on_step, network, read_init(config))
+        result = transfer(photo.image, style_images, config, on_step, network, read_init(config), regions)
     except OptimizationError as err:
         kept = keep_last_good(err, output, content, styles, config)
         if kept is not None:

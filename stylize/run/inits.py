@@ -64,7 +64,7 @@ def in_palette(
     """
     means, second_moments = torch.zeros(3), torch.zeros(3)
     for style, share in zip(styles, blend_shares(blend, len(styles)), strict=True):
-        pixels = to_tensor(_sample(style)).flatten(2)[0]  # (3, N)
+        pixels = to_tensor(sample(style)).flatten(2)[0]  # (3, N)
         means += share * pixels.mean(1)
         second_moments += share * pixels.square().mean(1)
     spread = (second_moments - means.square()).clamp_min(0).sqrt()
@@ -75,13 +75,13 @@ def in_palette(
     return moved.clamp(0.0, 1.0)
 
 
-def _sample(style: Image.Image) -> Image.Image:
-    """The style at most PALETTE_SAMPLE_PX on its long side: enough for colour statistics."""
-    scale = PALETTE_SAMPLE_PX / max(style.size)
+def sample(image: Image.Image) -> Image.Image:
+    """An image at most PALETTE_SAMPLE_PX on its long side: enough for colour statistics."""
+    scale = PALETTE_SAMPLE_PX / max(image.size)
     if scale >= 1:
-        return style
-    size = (max(1, round(style.width * scale)), max(1, round(style.height * scale)))
-    return style.resize(size, Image.Resampling.BOX)
+        return image
+    size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+    return image.resize(size, Image.Resampling.BOX)
 
 
 def init_file(config: Config) -> Path | None:

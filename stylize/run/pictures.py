@@ -7,7 +7,7 @@ last size's result, and the engine optimises the batch. Nothing here prints or t
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import cast
 
@@ -20,12 +20,16 @@ from ..errors import OptimizationError, SettingsError
 from ..io.tensors import resize_exact, to_tensor
 from ..network.loader import Network, load_network
 from ..network.precision import resolve_precision
-from ..optimize.engine import OnStep, OptimizerSettings, Result, optimize_batch
+from ..optimize.engine import OnStep, OptimizerSettings, Result, Step, optimize_batch
 from ..optimize.evaluation import evaluation_for
 from ..optimize.objective import LossWeights, Objective, Targets, content_features, stack_targets
-from .inits import initial_image
+from .colours import Colours
+from .inits import initial_image, sample
+from .regions import Regions, guidance
 from .stages import ResumePoint, plan_stages, stage_sizes
 from .styles import StyleBank
+
+Finish = Callable[[int, torch.Tensor], torch.Tensor]  # (picture, what the optimiser has) -> the picture
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,7 @@ class Picture:
     styles: tuple[Image.Image, ...]
     init_image: Image.Image | None = None  # the start image when --init is a file
     resume: Resume | None = None  # where a killed run of this picture stopped, and its image then
+    regions: Regions | None = None  # its masks: where each style goes, where the photo stays
 
 
 def transfer(
@@ -54,12 +59,15 @@ def transfer(
     on_step: OnStep | None = None,
     network: Network | None = None,
     init_image: Image.Image | None = None,
+    regions: Regions | None = None,
 ) -> Result:
-    """Paint `content` in the style of `styles`; returns the engine's Result (image on the CPU)."""
+    """Paint `content` in the style of `styles` (in `regions`, when given); returns the engine's
+    Result (image on the CPU)."""
     check_style_count(len(styles), config)
     net = network or load_network(config)
     try:
-        (outcome,) = transfer_batch([Picture(content, tuple(styles), init_image)], config, net, on_step)
+        (outcome,) = transfer_batch([Picture(content, tuple(styles), init_image, regions=regions)], config, net,
+                                    on_step)  # fmt: skip
     finally:
         if network is None:  # we made it, so we remove its hooks
             net.extractor.close()
@@ -88,86 +96,135 @@ def transfer_batch(
     optimisation fails (OptimizationError, carrying its last good image) leaves the batch.
     Resumed pictures (all of a batch alike) start at their stage with the iterations left.
     """
-    sizes = {stage_sizes(p.content.size, config) for p in pictures}
-    points = {p.resume.point if p.resume else None for p in pictures}
-    if len(sizes) != 1 or len(points) != 1:
-        raise ValueError(f"a batch needs pictures of one size and resume point, got {sorted(sizes)}, {points}")
+    sizes, point = _alike(pictures, config)
     torch.manual_seed(config.seed)
     dtype = resolve_precision(config.precision, net.device)
     bank = bank or StyleBank(net, config, dtype)
     stages = plan_stages(config.size, config.scales, config.iterations)
-    point = points.pop() or ResumePoint(1, 0, 0)
+    colours = [Colours(config.preserve_colors, to_tensor(sample(p.content))) for p in pictures]
     outcomes: list[list[Result] | OptimizationError] = [[] for _ in pictures]
+    photos: dict[int, torch.Tensor] = {}  # picture -> the photo at the current stage's size
+    finish = _finisher(colours, photos)
     evaluate, release = evaluation_for(net.device, len(pictures))
     try:
-        for number, (stage, size) in enumerate(zip(stages, sizes.pop(), strict=True), 1):
+        for number, (stage, size) in enumerate(zip(stages, sizes, strict=True), 1):
             if number < point.stage:
                 continue
             already = point.done if number == point.stage else 0  # iterations a killed run did here
             alive = [i for i, o in enumerate(outcomes) if isinstance(o, list)]
-            contents = [to_tensor(resize_exact(pictures[i].content, size[1], size[0])).to(net.device) for i in alive]
+            photos.clear()
+            photos.update({i: to_tensor(resize_exact(pictures[i].content, size[1], size[0])).to(net.device)
+                           for i in alive})  # fmt: skip
             style_px = round((config.style_size or config.size) * stage.size / config.size)
-            grams = [bank.grams(pictures[i].styles, style_px) for i in alive]
-            objective = _objective(net, config, dtype, contents, grams)
-            starts = [_stage_start(config, c, pictures[i], outcomes[i]) for i, c in zip(alive, contents, strict=True)]
+            parts = [_targets(net, config, dtype, pictures[i], colours[i], photos[i], bank, style_px) for i in alive]
+            objective = _objective(net, config, dtype, parts)
+            starts = [_stage_start(config, photos[i], pictures[i], outcomes[i], colours[i]) for i in alive]
             bases = [point.total_done + sum(r.iterations for r in cast(list[Result], outcomes[i])) for i in alive]
             on_stage_step = _staged(on_step, (number, len(stages)), alive, len(pictures), bases, already,
-                                    stage.iterations)  # fmt: skip
+                                    stage.iterations, finish)  # fmt: skip
             settings = OptimizerSettings(config.optimizer, max(1, stage.iterations - already), config.learning_rate,
                                          stage.until)  # fmt: skip
             done = optimize_batch(objective, torch.cat(starts), settings, on_stage_step, evaluate)
-            for i, outcome in zip(alive, done, strict=True):
-                if isinstance(outcome, OptimizationError):
-                    outcomes[i] = outcome
-                else:
-                    cast(list[Result], outcomes[i]).append(outcome)
+            _record(outcomes, alive, done, finish)
     finally:
         release()
-    return [o if isinstance(o, OptimizationError) else _combined(o, point.total_done) for o in outcomes]
+    return [o if isinstance(o, OptimizationError) else _combined(o, point.total_done, finish, i)
+            for i, o in enumerate(outcomes)]  # fmt: skip
 
 
-def _objective(
-    net: Network, config: Config, dtype: torch.dtype, contents: list[torch.Tensor], grams: list[dict[str, torch.Tensor]]
-) -> Objective:
-    """The objective of one stage: row i has content i's activations and style grams[i]."""
-    parts = [Targets(content_features(net.extractor, net.choice, c, dtype), g)
-             for c, g in zip(contents, grams, strict=True)]  # fmt: skip
+def _alike(pictures: Sequence[Picture], config: Config) -> tuple[tuple[tuple[int, int], ...], ResumePoint]:
+    """The stage sizes and resume point that the pictures of a batch share (ValueError if they do not)."""
+    sizes = {stage_sizes(p.content.size, config) for p in pictures}
+    points = {p.resume.point if p.resume else None for p in pictures}
+    if len(sizes) != 1 or len(points) != 1:
+        raise ValueError(f"a batch needs pictures of one size and resume point, got {sorted(sizes)}, {points}")
+    return sizes.pop(), points.pop() or ResumePoint(1, 0, 0)
+
+
+def _record(outcomes: list[list[Result] | OptimizationError], alive: list[int],
+            done: Sequence[Result | OptimizationError], finish: Finish | None) -> None:  # fmt: skip
+    """A stage's outcomes: results join their picture's list; a failure ends it (its image as a picture)."""
+    for i, outcome in zip(alive, done, strict=True):
+        if isinstance(outcome, OptimizationError):
+            outcome.image = _finished(finish, i, outcome.image)
+            outcomes[i] = outcome
+        else:
+            cast(list[Result], outcomes[i]).append(outcome)
+
+
+def _finisher(colours: list[Colours], photos: dict[int, torch.Tensor]) -> Finish | None:
+    """What turns the optimiser's images into pictures (None: they are the pictures already)."""
+    if all(c.mode != "luminance" for c in colours):
+        return None
+    return lambda i, image: colours[i].finish(image, photos[i])
+
+
+def _finished(finish: Finish | None, picture: int, image: object) -> object:
+    return finish(picture, image) if finish is not None and isinstance(image, torch.Tensor) else image
+
+
+def _targets(
+    net: Network, config: Config, dtype: torch.dtype, picture: Picture, colours: Colours, photo: torch.Tensor,
+    bank: StyleBank, style_px: int,
+) -> Targets:  # fmt: skip
+    """One picture's targets at a stage: the photo's activations (as its colour plan has it), its
+    styles' Gram matrices (whole, or per region) and its guidance (the masks at this size)."""
+    regions = picture.regions or Regions()
+    look = colours.style_look if colours.mode != "none" else None
+    grams = bank.grams(picture.styles, style_px, look, regions.sources, regions=bool(regions.style))
+    height, width = photo.shape[-2:]
+    content = content_features(net.extractor, net.choice, colours.working(photo), dtype)
+    return Targets(content, grams, guidance(picture.regions, height, width, photo.device))
+
+
+def _objective(net: Network, config: Config, dtype: torch.dtype, parts: list[Targets]) -> Objective:
+    """The objective of one stage: row i has picture i's targets."""
     weights = LossWeights(config.content_weight, config.style_weight, config.tv_weight, config.range_weight)
     return Objective(net.extractor, net.choice, stack_targets(parts), weights, dtype)
 
 
 def _stage_start(
-    config: Config, content: torch.Tensor, picture: Picture, earlier: list[Result] | OptimizationError
-) -> torch.Tensor:
+    config: Config, photo: torch.Tensor, picture: Picture, earlier: list[Result] | OptimizationError,
+    colours: Colours,
+) -> torch.Tensor:  # fmt: skip
     """The first stage's init (or a resumed picture's image), or the previous stage's result upsampled
-    (bicubic) to this size."""
+    (bicubic) to this size; as the picture's colour plan works on it."""
+    height, width = photo.shape[-2:]
     if (not isinstance(earlier, list) or not earlier) and picture.resume is not None:
-        height, width = content.shape[-2:]
-        return to_tensor(resize_exact(picture.resume.image, height, width)).to(content.device)
+        return colours.working(to_tensor(resize_exact(picture.resume.image, height, width)).to(photo.device))
     if not isinstance(earlier, list) or not earlier:
-        return initial_image(config, content, picture.styles, picture.init_image).to(content.device)
+        if colours.mode != "none" and config.init == "palette":  # the styles' palette is the photo's already
+            return colours.working(photo)
+        start = initial_image(config, photo, picture.styles, picture.init_image).to(photo.device)
+        if config.init == "style":
+            start = colours.style_look(start).clamp(0, 1)
+        return colours.working(start)
     previous = earlier[-1].image  # (1, 3, h, w) -> (1, 3, H, W)
-    return F.interpolate(previous, size=content.shape[-2:], mode="bicubic", align_corners=False).clamp(0, 1)
+    return F.interpolate(previous, size=(height, width), mode="bicubic", align_corners=False).clamp(0, 1)
 
 
 def _staged(
     on_step: OnStep | None, stage: tuple[int, int], alive: list[int], images: int, bases: list[int], done: int,
-    iterations: int,
+    iterations: int, finish: Finish | None,
 ) -> OnStep | None:
     """Steps numbered by stage (which, of how many), by picture (not by row of this stage's batch), by
     the stage's iterations (counting those a killed run did before) and over all stages (`bases`: per
-    alive picture, the iterations before this stage's)."""
+    alive picture, the iterations before this stage's); their images as pictures (`finish`)."""
     if on_step is None:
         return None
+
+    def image(step: Step) -> torch.Tensor:
+        return step.image if finish is None else finish(alive[step.index], step.image)
+
     return lambda step: on_step(replace(step, stage=stage[0], stages=stage[1], index=alive[step.index], images=images,
                                         iteration=step.iteration + done, iterations=iterations,
-                                        overall=bases[step.index] + step.iteration))  # fmt: skip
+                                        overall=bases[step.index] + step.iteration, image=image(step)))  # fmt: skip
 
 
-def _combined(results: list[Result], done_before: int) -> Result:
-    """The last stage's result, with the work of all stages counted (and a killed run's before)."""
+def _combined(results: list[Result], done_before: int, finish: Finish | None, picture: int) -> Result:
+    """The last stage's result as a picture, with the work of all stages counted (and a killed run's before)."""
     last = results[-1]
     notes = [r.note for r in results if r.note]
-    return replace(last, image=last.image.cpu(), iterations=done_before + sum(r.iterations for r in results),
+    image = last.image if finish is None else finish(picture, last.image)
+    return replace(last, image=image.cpu(), iterations=done_before + sum(r.iterations for r in results),
                    evaluations=sum(r.evaluations for r in results), note="; ".join(notes) or None)  # fmt: skip
-

@@ -19,7 +19,9 @@ from ..version import __version__
 # Settings that change how a picture is computed or kept, not what it is: an unfinished image
 # made with other values of these may still be resumed.
 HOW_NOT_WHAT = ("iterations", "batch_size", "threads", "device", "save_every", "max_pixels", "metadata")
-PATH_SETTINGS = ("weights", "init")
+PATH_SETTINGS = ("weights", "init", "content_mask")
+PATHS_SETTINGS = ("style_masks", "style_source_masks")
+DEFAULTS = Config().to_dict()
 
 
 def shown(path: Path, mode: str) -> str:
@@ -34,6 +36,8 @@ def describe_run(content: Path, styles: Sequence[Path], config: Config, mode: st
         value = getattr(config, key)
         if isinstance(value, Path):
             settings[key] = shown(value, mode)
+    for key in PATHS_SETTINGS:
+        settings[key] = [shown(path, mode) for path in getattr(config, key)]
     return {
         "version": __version__,
         "content": shown(content, mode),
@@ -68,10 +72,12 @@ def same_work(stored: dict[str, Any], content: Path, styles: Sequence[Path], con
 
 
 def _what(described: dict[str, Any]) -> dict[str, Any]:
-    settings = dict(described.get("config") or {})
+    settings = {**DEFAULTS, **(described.get("config") or {})}  # a setting added since the file was made: its default
     for key in PATH_SETTINGS:
         if isinstance(settings.get(key), str) and settings[key] not in INIT_KINDS:
             settings[key] = Path(settings[key]).name
+    for key in PATHS_SETTINGS:
+        settings[key] = [Path(str(p)).name for p in settings.get(key) or []]
     return {
         "content": Path(str(described.get("content"))).name,
         "styles": [Path(str(s)).name for s in described.get("styles") or []],
