@@ -13,8 +13,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from click.testing import CliRunner
+from click.testing import Result as CliResult
 from PIL import Image
 
+from stylize.cli import main
 from stylize.config import Config
 from stylize.errors import OptimizationError
 from stylize.network.extractor import FeatureExtractor, vgg_skeleton
@@ -83,6 +86,23 @@ def shared_images() -> Path:
     if not SHARED_IMAGES.is_dir():
         pytest.skip("../shared/images is not present")
     return SHARED_IMAGES
+
+
+Run = Callable[..., CliResult]
+
+
+@pytest.fixture
+def run(weights_file: Callable[[str, str], Path], images: dict[str, Path], tmp_path: Path) -> Run:
+    """run(*extra) -> `stylize content style -o out.png` with a tiny random network, 40 px, 3 iterations."""
+
+    def invoke(*extra: str, model: str = "vgg19", styles: tuple[str, ...] = ("style",),
+               out: str = "out.png") -> CliResult:  # fmt: skip
+        args = [str(images["content"]), *(str(images[s]) for s in styles), "-o", str(tmp_path / out)]
+        args += ["--model", model, "--weights", str(weights_file(model, "relu2_1")), *TINY_LAYERS]
+        args += ["--size", "40", "--iterations", "3", "--device", "cpu", *extra]
+        return CliRunner().invoke(main, args)
+
+    return invoke
 
 
 def read_rgb(path: Path) -> Image.Image:

@@ -8,28 +8,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from click.testing import CliRunner, Result
-from conftest import TINY_LAYERS, read_rgb
+from click.testing import CliRunner
+from conftest import Run, read_rgb
 from PIL import Image
 
 from stylize.cli import main
 from stylize.config import Config
 from stylize.io.metadata import read_metadata
-
-Run = Callable[..., Result]
-
-
-@pytest.fixture
-def run(weights_file: Callable[[str, str], Path], images: dict[str, Path], tmp_path: Path) -> Run:
-    """run(*extra) -> stylize content style -o out.png with a tiny random network."""
-
-    def invoke(*extra: str, model: str = "vgg19", styles: tuple[str, ...] = ("style",), out: str = "out.png") -> Result:
-        args = [str(images["content"]), *(str(images[s]) for s in styles), "-o", str(tmp_path / out)]
-        args += ["--model", model, "--weights", str(weights_file(model, "relu2_1")), *TINY_LAYERS]
-        args += ["--size", "40", "--iterations", "3", "--device", "cpu", *extra]
-        return CliRunner().invoke(main, args)
-
-    return invoke
 
 
 def test_help_lists_every_flag_with_its_default() -> None:

@@ -7,27 +7,15 @@ from pathlib import Path
 
 import pytest
 import torch
-from click.testing import CliRunner, Result
-from conftest import TINY_LAYERS, pattern_image, read_rgb
+from click.testing import CliRunner
+from conftest import TINY_LAYERS, Run, pattern_image, read_rgb
+from PIL import Image
 
 from stylize.cli import main
 from stylize.io.colour import grey_of_lightness, lab_to_srgb, lightness, srgb_to_lab
 from stylize.io.metadata import read_metadata
 from stylize.io.tensors import to_tensor
 from stylize.run.colours import MATCHES, Colours, colour_moments, match_colours
-
-Run = Callable[..., Result]
-
-
-@pytest.fixture
-def run(weights_file: Callable[[str, str], Path], images: dict[str, Path], tmp_path: Path) -> Run:
-    def invoke(*extra: str, styles: tuple[str, ...] = ("style",), out: str = "out.png") -> Result:
-        args = [str(images["content"]), *(str(images[s]) for s in styles), "-o", str(tmp_path / out)]
-        args += ["--weights", str(weights_file("vgg19", "relu2_1")), *TINY_LAYERS]
-        args += ["--size", "40", "--iterations", "4", "--device", "cpu", *extra]
-        return CliRunner().invoke(main, args)
-
-    return invoke
 
 
 def test_cielab_matches_known_values_and_round_trips() -> None:
@@ -109,3 +97,43 @@ def test_match_and_several_styles_and_batches(run: Run, tmp_path: Path) -> None:
 def test_unknown_mode_is_a_usage_error(run: Run) -> None:
     result = run("--preserve-colors", "sepia")
     assert result.exit_code == 2 and "--preserve-colors" in result.output
+
+
+def read_image(path: Path) -> Image.Image:
+    with Image.open(path) as image:
+        image.load()
+        return image
+
+
+def _ab_error(made: Image.Image, photo: Image.Image) -> float:
+    """Mean |delta a*, b*| of a result against a photo as stylize sees it (transparency on white)."""
+    on_white = Image.alpha_composite(Image.new("RGBA", photo.size, "white"), photo.convert("RGBA")).convert("RGB")
+    expected = to_tensor(on_white.resize(made.size, Image.Resampling.BOX))
+    return float((srgb_to_lab(to_tensor(made.convert("RGB")))[:, 1:] - srgb_to_lab(expected)[:, 1:]).abs().mean())
+
+
+@pytest.mark.parametrize("extension", [".png", ".jpg", ".webp", ".tif"])
+def test_luminance_in_a_batch_coarse_to_fine_keeps_each_photos_colours_and_alpha(
+    weights_file: Callable[[str, str], Path], images: dict[str, Path], tmp_path: Path, extension: str
+) -> None:
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    pattern_image(64, 48, 11).save(photos / "a.png")
+    with_alpha = pattern_image(64, 48, 12).convert("RGBA")
+    with_alpha.putalpha(Image.linear_gradient("L").resize((64, 48)))
+    with_alpha.save(photos / "b.png")
+    out = tmp_path / "out"
+    args = [str(photos), "-s", str(images["style"]), "-o", f"{out}/", "--name", "{content}" + extension,
+            "--preserve-colors", "luminance", "--batch-size", "2", "--size", "64", "--scales", "2",
+            "--iterations", "3", "--weights", str(weights_file("vgg19", "relu2_1")), *TINY_LAYERS, "--device", "cpu"]
+    result = CliRunner().invoke(main, args)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    tolerance = 3.0 if extension in (".jpg", ".webp") else 2.0  # lossy formats shift colours a little
+    for name in ("a", "b"):
+        made, photo, neighbour = (read_image(p) for p in (out / f"{name}{extension}", photos / f"{name}.png",
+                                                           photos / f"{'ba'[name == 'b']}.png"))  # fmt: skip
+        assert made.size == (64, 48)
+        own, other = _ab_error(made, photo), _ab_error(made, neighbour)
+        assert own < tolerance < other, (name, own, other)  # its own photo's colours, not its neighbour's
+        if name == "b" and extension in (".png", ".webp", ".tif"):
+            assert made.mode == "RGBA" and made.getchannel("A").tobytes() == photo.getchannel("A").tobytes()

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from click.testing import CliRunner, Result
-from conftest import TINY_LAYERS, photo_folder
+from click.testing import CliRunner
+from conftest import TINY_LAYERS, Run, photo_folder
 from PIL import Image
 
 from stylize.cli import main
@@ -27,7 +27,6 @@ from stylize.optimize.losses import (
 )
 from stylize.run.regions import mask_tensor, read_mask
 
-Run = Callable[..., Result]
 LAYERS = (LayerWeight("a"), LayerWeight("b", 0.5))
 
 
@@ -39,16 +38,6 @@ def half_masks(folder: Path, width: int = 48, height: int = 36) -> tuple[Path, P
     Image.fromarray(255 - left).save(paths[1])
     return paths
 
-
-@pytest.fixture
-def run(weights_file: Callable[[str, str], Path], images: dict[str, Path], tmp_path: Path) -> Run:
-    def invoke(*extra: str, styles: tuple[str, ...] = ("style",), out: str = "out.png") -> Result:
-        args = [str(images["content"]), *(str(images[s]) for s in styles), "-o", str(tmp_path / out)]
-        args += ["--weights", str(weights_file("vgg19", "relu2_1")), *TINY_LAYERS]
-        args += ["--size", "40", "--iterations", "4", "--device", "cpu", *extra]
-        return CliRunner().invoke(main, args)
-
-    return invoke
 
 
 def test_guided_gram_of_a_full_mask_is_the_gram_and_of_a_part_is_that_parts_gram() -> None:

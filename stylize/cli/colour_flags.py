@@ -26,7 +26,8 @@ COLOURS_AND_REGIONS: list[Decorator] = [
         type=MASK,
         metavar="MASK",
         help="Where a STYLE goes, once per STYLE in their order: white = this style, black = not, grey = partly. "
-        "Where no mask is white the photo stays. A mask is its alpha if it has transparency, else its lightness.",
+        "Where no mask is white the photo stays. A mask is its alpha if it has transparency, else its lightness. "
+        "In folders, {content} in the path is each photo's name: masks/{content}_sky.png.",
     ),
     click.option(
         "--style-source-mask",
@@ -41,6 +42,7 @@ COLOURS_AND_REGIONS: list[Decorator] = [
         type=MASK,
         default=None,
         metavar="MASK",
-        help="Where the photo must stay (faces, text): its content counts up to 10 times more where white.",
+        help="Where the photo must stay (faces, text): its content counts up to 10 times more where white. "
+        "{content} in the path: each photo's own mask.",
     ),
 ]
