@@ -5,9 +5,10 @@
 
 `methods`: for each photo/painting pair of ../shared/images (and the samples), each way of
 moving the painting's colour mean and covariance to the photo's (run/colours.py MATCHES) is
-scored by the covariance error after the map (relative, Frobenius), how far it moves the
-painting's pixels (mean |change| in 0..255 levels: less keeps more of the painting), and the
-share of values pushed outside 0..1 (colours no screen shows; the network sees them as is).
+scored by the covariance error after the map (relative, Frobenius), the mean's (relative,
+largest channel), how far it moves the painting's pixels (mean |change| in 0..255 levels: less
+keeps more of the painting), and the share of values pushed outside 0..1 (colours no screen
+shows; the network sees them as is).
 
 `modes`: the same picture made with each mode; prints the mean absolute difference of CIELAB a*
 and b* between result and photo (colour kept: lower), the judge's content_rel / style_rel, and
@@ -47,24 +48,26 @@ def methods() -> None:
     pairs = [(SHARED / "images" / f"{p}.jpg", SHARED / "images" / f"{s}.jpg") for p in PHOTOS for s in PAINTINGS]
     pairs = [pair for pair in pairs if pair[0].is_file() and pair[1].is_file()]
     pairs.append((SAMPLES / "chelsea.jpg", SAMPLES / "swirls.jpg"))
-    totals: dict[str, list[tuple[float, float, float]]] = {m: [] for m in MATCHES}
+    totals: dict[str, list[tuple[float, float, float, float]]] = {m: [] for m in MATCHES}
     for photo_path, style_path in pairs:
         photo, style = _image(photo_path), _image(style_path)
-        _, photo_cov = colour_moments(photo)
+        photo_mean, photo_cov = colour_moments(photo)
         row = []
         for method in MATCHES:
             moved = match_colours(style, photo, method)
-            _, moved_cov = colour_moments(moved)
+            moved_mean, moved_cov = colour_moments(moved)
             cov_error = float((moved_cov - photo_cov).norm() / photo_cov.norm())
+            mean_error = float((moved_mean - photo_mean).abs().max() / photo_mean.abs().max())
             displacement = float((moved - style).abs().mean() * 255)
             outside = float(((moved < 0) | (moved > 1)).float().mean())
-            totals[method].append((cov_error, displacement, outside))
+            totals[method].append((cov_error, displacement, outside, mean_error))
             row.append(f"{method} cov_err={cov_error:.4f} moved={displacement:.1f} outside={outside:.3f}")
         print(f"{photo_path.stem}+{style_path.stem}: " + "  ".join(row))
     for method, scores in totals.items():
         means = [sum(s[k] for s in scores) / len(scores) for k in range(3)]
-        worst = max(s[0] for s in scores)
-        print(f"methods {method} worst_cov_err={worst:.4f} mean_moved={means[1]:.2f} mean_outside={means[2]:.4f}")
+        worst, worst_mean = max(s[0] for s in scores), max(s[3] for s in scores)
+        print(f"methods {method} worst_cov_err={worst:.4f} worst_mean_err={worst_mean:.2e} mean_moved={means[1]:.2f} "
+              f"mean_outside={means[2]:.4f}")  # fmt: skip
 
 
 def _grey(path: Path, folder: Path) -> Path:

@@ -26,6 +26,7 @@ from .version import __version__
 __all__ = [
     "Config",
     "Picture",
+    "Regions",
     "Result",
     "Step",
     "StylizeError",
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
     from .optimize.engine import Result, Step
     from .run.files import stylize_file
     from .run.pictures import Picture, transfer, transfer_batch
+    from .run.regions import Regions
 
 _HOMES = {
     "Config": "config",
@@ -50,6 +52,7 @@ _HOMES = {
     "Result": "optimize.engine",
     "Step": "optimize.engine",
     "Picture": "run.pictures",
+    "Regions": "run.regions",
     "transfer": "run.pictures",
     "transfer_batch": "run.pictures",
     "stylize_file": "run.files",

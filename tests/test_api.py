@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -96,3 +97,27 @@ def test_the_api_refuses_a_photo_over_max_pixels(images: dict[str, Path], tmp_pa
     with pytest.raises(stylize.StylizeError, match="more than the limit"):
         stylize.stylize_file(images["content"], [images["style"]], tmp_path / "out.png", config)
     assert not (tmp_path / "out.png").exists()
+
+
+def test_masks_through_the_api_as_files_and_as_images_give_the_same_picture(
+    weights_file: Callable[[str, str], Path], images: dict[str, Path], tmp_path: Path
+) -> None:
+    from PIL import Image
+
+    left = np.zeros((36, 48), np.uint8)
+    left[:, :24] = 255
+    masks = (Image.fromarray(left), Image.fromarray(255 - left))
+    paths = (tmp_path / "left.png", tmp_path / "right.png")
+    for mask, path in zip(masks, paths, strict=True):
+        mask.save(path)
+    config = stylize.Config(weights=weights_file("vgg19", "relu2_1"), content_layers=parse_layer_list("relu2_1", "c"),
+                            style_layers=parse_layer_list("relu1_1,relu2_1", "s"), size=48, iterations=3,
+                            device="cpu")  # fmt: skip
+    styles = [images["style"], images["style2"]]
+    stylize.stylize_file(images["content"], styles, tmp_path / "files.png", replace(config, style_masks=paths))
+    made = stylize.transfer(read_rgb(images["content"]), [read_rgb(p) for p in styles], config,
+                            regions=stylize.Regions(style=masks))  # fmt: skip
+    plain = stylize.transfer(read_rgb(images["content"]), [read_rgb(p) for p in styles], config)
+    from_file = torch.from_numpy(np.asarray(read_rgb(tmp_path / "files.png"), np.float32) / 255).permute(2, 0, 1)
+    assert (from_file - made.image[0]).abs().max() <= 1 / 255 + 1e-6, "the file is the masked picture, rounded"
+    assert (from_file - plain.image[0]).abs().max() > 2 / 255, "and not the blended one"

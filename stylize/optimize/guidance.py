@@ -1,5 +1,6 @@
-"""Where each style applies and how much the photo counts, per pixel: masks at a stage's size,
-brought to each layer's resolution by area averaging.
+"""Where each style applies and how much the photo counts, per pixel, at each layer's resolution.
+
+Masks at a stage's size are brought to each layer's resolution by area averaging.
 
 Gatys et al. 2017 bring guidance channels to a layer either by simple downsampling or by
 keeping only the neurons whose receptive field lies inside the region. Area averaging is the

@@ -1,7 +1,8 @@
-"""The style targets: the blended Gram matrices of each group of styles at each size, computed once;
-or, with --style-mask, each style's own (one region each); with --style-source-mask, each style's
-Gram taken from the part of it its mask covers. Styles seen through a picture's colour plan
-(--preserve-colors) depend on that photo and are not kept."""
+"""The style targets: the Gram matrices of each group of styles at each size, computed once.
+
+Blended by --style-blend; or, with --style-mask, each style's own (one region each); with
+--style-source-mask, each style's Gram taken from the part of it its mask covers. Styles seen
+through a picture's colour plan (--preserve-colors) depend on that photo and are not kept."""
 
 from __future__ import annotations
 
