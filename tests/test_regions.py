@@ -50,6 +50,19 @@ def test_guided_gram_of_a_full_mask_is_the_gram_and_of_a_part_is_that_parts_gram
     assert torch.allclose(grams[:, 1], gram(features[..., 3:].contiguous()), atol=1e-6)
 
 
+def test_guided_gram_is_the_weighted_sum_for_soft_partial_and_per_image_masks() -> None:
+    features = torch.randn(2, 5, 6, 8)
+    masks = torch.rand(2, 3, 6, 8)  # per image: soft everywhere, ...
+    masks[:, 1, :, :5] = 0  # ... soft over a part, ...
+    masks[1, 2] = 0
+    masks[1, 2, 0, 0] = 1  # ... and one position
+    flat = features.reshape(2, 1, 5, 48)
+    weights = masks.reshape(2, 3, 1, 48)
+    dense = torch.matmul(flat * weights, flat.transpose(-1, -2)) / (5 * weights.sum(-1, keepdim=True))
+    assert torch.allclose(guided_gram(features, masks), dense, atol=1e-6)
+    assert torch.allclose(guided_gram(features, masks[:1]), guided_gram(features, masks[:1].expand(2, -1, -1, -1)))
+
+
 def test_guided_losses_reduce_to_the_plain_ones_without_regions() -> None:
     features = {"a": torch.randn(2, 4, 8, 8), "b": torch.randn(2, 6, 4, 4)}
     targets = {"a": torch.randn(1, 4, 8, 8).expand(2, -1, -1, -1), "b": torch.randn(2, 6, 4, 4)}

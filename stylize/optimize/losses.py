@@ -38,13 +38,25 @@ def guided_gram(features: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
 
     Gatys et al. 2017's guided Gram matrix: each position counts with its region's weight, and
     the sum is divided by C times the region's area, so a region's Gram is an average over the
-    region (a mask of all ones gives `gram`). Soft weights make soft borders.
+    region (a mask of all ones gives `gram`). Soft weights make soft borders. Only the positions
+    a region covers are multiplied (`_region_gram`): R complementary regions cost about one Gram
+    matrix, not R.
     """
     n, c, h, w = features.shape
-    flat = features.reshape(n, 1, c, h * w).float()  # (N, 1, C, P)
-    weights = masks.reshape(masks.shape[0], -1, 1, h * w).float()  # (N|1, R, 1, P)
-    grams = torch.matmul(flat * weights, flat.transpose(-1, -2))  # (N, R, C, C)
-    return grams / (c * weights.sum(-1, keepdim=True).clamp_min(EPS))
+    flat = features.reshape(n, c, h * w).float()  # (N, C, P)
+    weights = masks.reshape(masks.shape[0], -1, h * w).float()  # (N|1, R, P)
+    rows = [(flat, weights[0])] if weights.shape[0] == 1 else [(flat[i : i + 1], weights[i]) for i in range(n)]
+    grams = torch.cat([torch.stack([_region_gram(f, m) for m in region], 1) for f, region in rows])  # (N, R, C, C)
+    return grams / (c * weights.sum(-1)[..., None, None].clamp_min(EPS))
+
+
+def _region_gram(flat: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+    """(N, C, P) features, (P,) one region's weights -> (N, C, C) sum of w_p f_p f_p^T (not normalised)."""
+    inside = torch.nonzero(weight > 0).squeeze(1)  # (S,)
+    if inside.numel() > 0.9 * weight.numel():  # nearly everywhere: gathering would only copy
+        return torch.bmm(flat * weight, flat.transpose(1, 2))
+    picked = flat.index_select(2, inside)  # (N, C, S)
+    return torch.bmm(picked * weight.index_select(0, inside), picked.transpose(1, 2))
 
 
 def _per_image_mean(x: torch.Tensor) -> torch.Tensor:
