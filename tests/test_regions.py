@@ -175,6 +175,12 @@ def test_a_mask_per_photo_by_name_and_a_missing_one_fails_that_photo_alone(
     assert change["p0"][:, :20].mean() > change["p0"][:, 20:].mean()
     assert change["p2"][:, 20:].mean() > change["p2"][:, :20].mean()
     assert read_metadata(out / "p0_style.png")["config"]["style_masks"] == ["{content}_sky.png"]
+    (out / "p0_style.png").unlink()
+    planned = CliRunner().invoke(main, [*args, "--dry-run"])
+    assert planned.exit_code == 0, planned.output
+    actions = {line.split("\t")[1]: line.split("\t")[0] for line in planned.stdout.splitlines()}
+    assert actions == {str(photos / "p0.png"): "make", str(photos / "p1.png"): "fail", str(photos / "p2.png"): "skip"}
+    assert "p1_sky.png: no such file" in planned.stdout
 
 
 @pytest.mark.parametrize(

@@ -77,7 +77,7 @@ def run(contents: list[str], styles: list[str], output: Path, config: Config, fl
     jobs, masks = plan_work(contents, styles, output, config, flags)
     single = not names_a_folder(output)
     if flags.dry_run:
-        print_plan(jobs, config, flags.overwrite or single)
+        print_plan(jobs, config, flags.overwrite or single, masks)
         return 0
     if not single:
         _make_folders(jobs)
@@ -133,8 +133,9 @@ def _make_folders(jobs: list[Job]) -> None:
         check_can_write(folder / "probe.png")
 
 
-def print_plan(jobs: list[Job], config: Config, overwrite: bool) -> None:
-    """--dry-run: one line per job (what would happen, input, styles, output, size), then counts."""
+def print_plan(jobs: list[Job], config: Config, overwrite: bool, masks: Masks) -> None:
+    """--dry-run: one line per job (what would happen, input, styles, output, size), then counts. A
+    job fails here as it would in the run: its photo or its own mask ({content}) unreadable."""
     from ..batch.plan import is_done
     from ..io.reading import image_size
     from ..run.stages import stage_sizes
@@ -146,7 +147,9 @@ def print_plan(jobs: list[Job], config: Config, overwrite: bool) -> None:
             action, detail = ("make", f"{width}x{height}")
             if not overwrite and is_done(job):
                 action, detail = "skip", "already there"
-        except ImageError as err:
+            else:
+                masks.regions(job.styles, job.content)
+        except (ImageError, SettingsError) as err:
             action, detail = "fail", err.message
         counts[action] += 1
         click.echo("\t".join([action, str(job.content), "+".join(map(str, job.styles)), str(job.output), detail]))
