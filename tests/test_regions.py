@@ -107,6 +107,9 @@ def test_a_mask_is_its_alpha_when_transparent_else_its_lightness(mode: str, tmp_
         Image.fromarray(values).convert(mode).save(path)
     mask = mask_tensor(read_mask(path, "--style-mask", 0), 4, 6)
     assert mask[..., :3].min() > 0.99 and mask[..., 3:].max() < 0.01, mode
+    if mode not in ("RGBA", "LA"):  # the Python API takes an image in any mode as it is: its lightness
+        with Image.open(path) as given:
+            assert torch.equal(mask_tensor(given, 4, 6), mask), mode
 
 
 def test_two_styles_in_two_regions(run: Run, tmp_path: Path) -> None:

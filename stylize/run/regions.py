@@ -29,7 +29,7 @@ ASPECT_TOLERANCE = 0.01  # masks whose width/height differs more from the photo'
 
 @dataclass(frozen=True)
 class Regions:
-    """One picture's masks (mode L), aligned with its styles."""
+    """One picture's masks (mode L; other modes count by their lightness), aligned with its styles."""
 
     style: tuple[Image.Image, ...] = ()  # where each style applies; (): everywhere, styles blended
     sources: tuple[Image.Image | None, ...] = ()  # the part of each style image to take it from; None: all
@@ -127,7 +127,9 @@ def read_mask(path: Path, flag: str, max_pixels: int) -> Image.Image:
 
 
 def mask_tensor(mask: Image.Image, height: int, width: int) -> torch.Tensor:
-    """(1, 1, height, width) in [0, 1]: the mask stretched to that size (area-averaged when smaller)."""
+    """(1, 1, height, width) in [0, 1]: the mask stretched to that size (area-averaged when smaller).
+    A mask given through the Python API in another mode than L counts by its lightness."""
+    mask = mask if mask.mode == "L" else mask.convert("L")
     if mask.size != (width, height):
         mask = mask.resize((width, height), Image.Resampling.BOX if mask.width > width else Image.Resampling.BILINEAR)
     return torch.from_numpy(np.asarray(mask, dtype=np.float32) / 255.0)[None, None]
