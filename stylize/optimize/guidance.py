@@ -43,7 +43,10 @@ class Guidance:
         return self.pooled[key]
 
     def rows(self, index: torch.Tensor) -> Guidance:
-        """The guidance of some images of the batch (`index`, on the masks' device)."""
+        """The guidance of some images of the batch (`index`, on the masks' device); itself, with the
+        masks it has already brought to each layer, when every image shares them (one row)."""
+        if all(m is None or m.shape[0] == 1 for m in (self.style_masks, self.content_weights)):
+            return self
 
         def pick(masks: torch.Tensor | None) -> torch.Tensor | None:
             return masks if masks is None or masks.shape[0] == 1 else masks.index_select(0, index)
