@@ -50,7 +50,8 @@ from stylize.io.tensors import resize_exact, to_tensor
 from stylize.network.loader import Network, load_network
 from stylize.network.precision import network_precision, resolve_precision
 from stylize.optimize.engine import Step
-from stylize.optimize.objective import LossWeights, Objective, Targets, content_features, style_grams
+from stylize.optimize.objective import LossWeights, Objective
+from stylize.optimize.targets import Targets, content_features, style_targets
 from stylize.run.pictures import transfer
 from stylize.run.stages import long_side_size
 
@@ -108,7 +109,7 @@ def shared_objective(net: Network, content: Path, style: Path, config: Config) -
     """The objective every arm is scored on: float32, full size, no range penalty."""
     content_t, style_t = (fitted(load_image(path), config.size).to(net.device) for path in (content, style))
     targets = Targets(content_features(net.extractor, net.choice, content_t),
-                      style_grams(net.extractor, net.choice, [style_t]))  # fmt: skip
+                      style_targets(net.extractor, net.choice, [style_t]))  # fmt: skip
     weights = LossWeights(config.content_weight, config.style_weight, config.tv_weight)
     return Objective(net.extractor, net.choice, targets, weights)
 

@@ -19,6 +19,7 @@ OPTIMIZERS = ("lbfgs", "adam")
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 INIT_KINDS = ("palette", "content", "noise", "style")  # or a Path: start from that image file
 COLOUR_MODES = ("none", "luminance", "match")  # --preserve-colors (run/colours.py says how)
+STYLE_LOSSES = ("gram", "diagonal", "wasserstein", "sliced")  # --style-loss (optimize/style_losses.py)
 METADATA_MODES = ("names", "full", "none")  # what a result tells about its inputs
 AUTO = "auto"  # --iterations auto: until the picture stops improving (run/stages.py says how)
 MIN_SIZE = 32  # px; below this the deepest VGG blocks see less than one pixel
@@ -53,6 +54,7 @@ class Config:
     # objective
     content_weight: float = 1.0  # weight of the content term (relative feature error)
     style_weight: float = 5.0  # weight of the style term (relative Gram error)
+    style_loss: str = "gram"  # what the style term compares: gram, diagonal, wasserstein, sliced
     tv_weight: float = 0.0  # weight of total variation (smoothness); 0 turns it off
     range_weight: float = 10.0  # penalty on pixels outside 0..1 while optimising; 0: off (see below)
     style_blend: tuple[float, ...] | None = None  # one weight per style image; default equal
@@ -117,6 +119,10 @@ def _check_choices(config: Config) -> None:
         raise SettingsError(f"unknown optimizer {config.optimizer!r}", hint="choose lbfgs or adam")
     if config.precision not in PRECISIONS:
         raise SettingsError(f"unknown precision {config.precision!r}", hint=f"choose one of {', '.join(PRECISIONS)}")
+    if config.style_loss not in STYLE_LOSSES:
+        close = did_you_mean(config.style_loss, STYLE_LOSSES)
+        raise SettingsError(f"unknown --style-loss {config.style_loss!r}{close}",
+                            hint=f"choose one of {', '.join(STYLE_LOSSES)}")  # fmt: skip
     if config.preserve_colors not in COLOUR_MODES:
         raise SettingsError(f"unknown --preserve-colors {config.preserve_colors!r}",
                             hint=f"choose one of {', '.join(COLOUR_MODES)}")  # fmt: skip

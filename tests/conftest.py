@@ -23,7 +23,8 @@ from stylize.errors import OptimizationError
 from stylize.network.extractor import FeatureExtractor, vgg_skeleton
 from stylize.network.layers import LayerChoice, layer_names
 from stylize.optimize.engine import OnStep, OptimizerSettings, Result, optimize_batch
-from stylize.optimize.objective import Objective, Targets, content_features, style_grams
+from stylize.optimize.objective import Objective
+from stylize.optimize.targets import Targets, content_features, style_targets
 
 SHARED_IMAGES = Path(__file__).resolve().parents[2] / "shared" / "images"
 TINY_LAYERS = ["--content-layers", "relu2_1", "--style-layers", "relu1_1,relu2_1"]
@@ -135,7 +136,7 @@ def compute_targets(
     dtype: torch.dtype = torch.float32,
 ) -> Targets:
     """Targets for one image: its content activations and the blended style Gram matrices."""
-    return Targets(content_features(extractor, choice, content, dtype), style_grams(extractor, choice, styles,
+    return Targets(content_features(extractor, choice, content, dtype), style_targets(extractor, choice, styles,
                                                                                     None, dtype))  # fmt: skip
 
 

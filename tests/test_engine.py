@@ -136,14 +136,14 @@ def batch_setup(
     """An objective over `count` different pattern images (one style), their inits, and per-image contents."""
     from conftest import pattern_image
 
-    from stylize.optimize.objective import Targets, content_features, stack_targets, style_grams
+    from stylize.optimize.targets import Targets, content_features, stack_targets, style_targets
 
     config = Config(weights=weights_file("vgg19", "relu2_1"), size=40, iterations=6, device="cpu",
                     content_layers=parse_layer_list("relu2_1", "c"),
                     style_layers=parse_layer_list("relu1_1,relu2_1", "s"))  # fmt: skip
     net = load_network(config)
     contents = [to_tensor(pattern_image(40, 30, seed)) for seed in range(10, 10 + count)]
-    grams = style_grams(net.extractor, net.choice, [to_tensor(pattern_image(40, 40, 99))])
+    grams = style_targets(net.extractor, net.choice, [to_tensor(pattern_image(40, 40, 99))])
     targets = stack_targets([Targets(content_features(net.extractor, net.choice, c), grams) for c in contents])
     objective = Objective(net.extractor, net.choice, targets, LossWeights(1.0, 5.0, 0.0, 10.0))
     return objective, torch.cat(contents), config, contents

@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from ..batch.plan import DEFAULT_NAME
-from ..config import LAYER_PRESETS, METADATA_MODES, MODELS, OPTIMIZERS, PRECISIONS, Config
+from ..config import LAYER_PRESETS, METADATA_MODES, MODELS, OPTIMIZERS, PRECISIONS, STYLE_LOSSES, Config
 from .progress import PROGRESS_MODES
 
 D = Config()  # defaults live in Config only
@@ -131,6 +131,13 @@ PICTURE: list[Decorator] = [
         type=float,
         default=D.style_weight,
         help="Weight of the style error (more paint). Same balance at every --size.",
+    ),
+    option(
+        "--style-loss",
+        type=click.Choice(STYLE_LOSSES),
+        default=D.style_loss,
+        help="What of the painting to match: gram (feature correlations), diagonal (each feature's mean and "
+        "spread), wasserstein (means and covariances), sliced (whole feature distributions; slower).",
     ),
     option(
         "--tv-weight",

@@ -64,6 +64,7 @@ def build_config(options: dict[str, Any]) -> Config:
         style_layers=_layers(options["style_layers"], "--style-layers"),
         content_weight=options["content_weight"],
         style_weight=options["style_weight"],
+        style_loss=options["style_loss"],
         tv_weight=options["tv_weight"],
         style_blend=_floats(options["style_blend"], "--style-blend"),
         preserve_colors=options["preserve_colors"],

@@ -95,6 +95,18 @@ def style_loss(
     )
 
 
+def guided_gram_error(
+    features: torch.Tensor, targets: torch.Tensor, masks: torch.Tensor, shares: torch.Tensor
+) -> torch.Tensor:
+    """One layer's style error with regions: region r's guided Gram (`masks` (N|1, R, h, w)) against its
+    own target (N|1, R, C, C), relative; regions add up by `shares` (N|1, R), their parts of the
+    picture, so that a region keeps the balance of style and content a whole picture has. -> (N,)"""
+    grams = guided_gram(features, masks)  # (N, R, C, C)
+    target = targets.expand_as(grams)
+    relative = (grams - target).pow(2).mean((-1, -2)) / (target.pow(2).mean((-1, -2)) + EPS)  # (N, R)
+    return (relative * shares).sum(1)
+
+
 def guided_style_loss(
     features: Mapping[str, torch.Tensor],
     target_grams: Mapping[str, torch.Tensor],
@@ -102,16 +114,9 @@ def guided_style_loss(
     masks: Mapping[str, torch.Tensor],
     shares: torch.Tensor,
 ) -> torch.Tensor:
-    """Style error with regions: per layer, region r's guided Gram (`masks[layer]` (N|1, R, h, w))
-    against its own target (N|1, R, C, C), relative; regions add up by `shares` (N|1, R), their
-    parts of the picture, so that a region keeps the balance of style and content a whole picture
-    has. -> (N,)"""
-    errors = {}
-    for lw in layers:
-        grams = guided_gram(features[lw.name], masks[lw.name])  # (N, R, C, C)
-        target = target_grams[lw.name].expand_as(grams)
-        relative = (grams - target).pow(2).mean((-1, -2)) / (target.pow(2).mean((-1, -2)) + EPS)  # (N, R)
-        errors[lw.name] = (relative * shares).sum(1)
+    """Style error with regions (`guided_gram_error`), weighted mean over layers. -> (N,)"""
+    errors = {lw.name: guided_gram_error(features[lw.name], target_grams[lw.name], masks[lw.name], shares)
+              for lw in layers}  # fmt: skip
     return weighted_mean(errors, layers)
 
 

@@ -14,7 +14,7 @@ from scipy.ndimage import median_filter
 from ..config import Config
 from ..errors import SettingsError
 from ..io.tensors import resize_exact, to_tensor
-from ..optimize.objective import blend_shares
+from ..optimize.targets import blend_shares
 
 NOISE_FILTER_PX = 8  # the fast.ai lesson's median filter size
 PALETTE_SAMPLE_PX = 256  # long side the style images are scaled to for their colour statistics

@@ -22,7 +22,9 @@ from ..network.loader import Network, load_network
 from ..network.precision import resolve_precision
 from ..optimize.engine import OnStep, OptimizerSettings, Result, Step, optimize_batch
 from ..optimize.evaluation import evaluation_for
-from ..optimize.objective import LossWeights, Objective, Targets, content_features, stack_targets
+from ..optimize.objective import LossWeights, Objective
+from ..optimize.style_losses import style_statistic
+from ..optimize.targets import Targets, content_features, stack_targets
 from .colours import Colours
 from .inits import initial_image, sample
 from .regions import Regions, guidance
@@ -168,19 +170,20 @@ def _targets(
     bank: StyleBank, style_px: int,
 ) -> Targets:  # fmt: skip
     """One picture's targets at a stage: the photo's activations (as its colour plan has it), its
-    styles' Gram matrices (whole, or per region) and its guidance (the masks at this size)."""
+    styles' targets (whole, or per region) and its guidance (the masks at this size)."""
     regions = picture.regions or Regions()
     look = colours.style_look if colours.mode != "none" else None
-    grams = bank.grams(picture.styles, style_px, look, regions.sources, regions=bool(regions.style))
+    style = bank.targets(picture.styles, style_px, look, regions.sources, regions=bool(regions.style))
     height, width = photo.shape[-2:]
     content = content_features(net.extractor, net.choice, colours.working(photo), dtype)
-    return Targets(content, grams, guidance(picture.regions, height, width, photo.device))
+    return Targets(content, style, guidance(picture.regions, height, width, photo.device))
 
 
 def _objective(net: Network, config: Config, dtype: torch.dtype, parts: list[Targets]) -> Objective:
     """The objective of one stage: row i has picture i's targets."""
     weights = LossWeights(config.content_weight, config.style_weight, config.tv_weight, config.range_weight)
-    return Objective(net.extractor, net.choice, stack_targets(parts), weights, dtype)
+    statistic = style_statistic(config.style_loss, config.seed)
+    return Objective(net.extractor, net.choice, stack_targets(parts), weights, dtype, statistic)
 
 
 def _stage_start(

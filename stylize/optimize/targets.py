@@ -1,0 +1,95 @@
+"""What the objective compares against, computed once per size: the photo's activations and the styles' targets."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+
+from ..network.extractor import FeatureExtractor
+from ..network.layers import LayerChoice
+from ..network.precision import network_precision
+from .guidance import Guidance, stack_guidance
+from .moments import GramStatistic
+from .statistics import StyleStatistic, StyleTarget, stack_regions, target_rows
+
+
+@dataclass(frozen=True)
+class Targets:
+    content: dict[str, torch.Tensor]  # layer -> (N, C, h, w) activations of each image's content photo
+    style: dict[str, StyleTarget]  # layer -> the blended styles' target parts (N or 1, ...), as the style
+    # loss's statistic made them; with guidance.style_masks (N or 1, R, ...): region r's style
+    guidance: Guidance | None = None  # style regions and content weights; None: the whole picture alike
+
+    def rows(self, rows: Sequence[int] | None) -> Targets:
+        """The targets of some of the images (None: all)."""
+        first = next(iter(self.content.values()))
+        if rows is None or list(rows) == list(range(len(first))):  # every image, in order: no copies per evaluation
+            return self
+        index = torch.tensor(list(rows), device=first.device)
+        guidance = None if self.guidance is None else self.guidance.rows(index)
+        return Targets({k: c.index_select(0, index) for k, c in self.content.items()},
+                       {k: target_rows(t, index) for k, t in self.style.items()}, guidance)  # fmt: skip
+
+
+def stack_targets(parts: Sequence[Targets]) -> Targets:
+    """One Targets for a batch, row i from parts[i] (each part holds one image)."""
+    if len(parts) == 1:
+        return parts[0]
+    first = parts[0]
+    style = {k: {name: torch.cat([p.style[k][name] for p in parts]) for name in first.style[k]} for k in first.style}
+    return Targets({k: torch.cat([p.content[k] for p in parts]) for k in first.content}, style,
+                   stack_guidance([p.guidance for p in parts]))  # fmt: skip
+
+
+def blend_shares(blend: Sequence[float] | None, count: int) -> list[float]:
+    """Each of `count` styles' share of a blend: the `blend` weights (default: equal) over their sum."""
+    weights = list(blend) if blend is not None else [1.0] * count
+    if len(weights) != count:
+        raise ValueError(f"{len(weights)} blend weights for {count} styles")
+    total = sum(weights)
+    return [weight / total for weight in weights]
+
+
+@torch.no_grad()
+def style_targets(
+    extractor: FeatureExtractor,
+    choice: LayerChoice,
+    styles: Sequence[torch.Tensor],
+    blend: Sequence[float] | None = None,
+    dtype: torch.dtype = torch.float32,
+    statistic: StyleStatistic | None = None,
+    sources: Sequence[torch.Tensor | None] = (),
+    regions: bool = False,
+) -> dict[str, StyleTarget]:
+    """The styles' targets per layer (`statistic`, default the Gram matrix): blended by `blend` (default:
+    equal) into one (rows: 1), or with `regions` one per style, (1, R, ...). Each style is taken from
+    the part of it that its source mask (1, 1, h, w) covers (no sources or None: all of it)."""
+    statistic = statistic or GramStatistic()
+    sources = sources or (None,) * len(styles)
+    summaries: list[dict[str, StyleTarget]] = []
+    for style, source in zip(styles, sources, strict=True):
+        with network_precision(style.device, dtype):  # entered per image: the statistics stay outside it
+            features = extractor(style)
+        summaries.append({lw.name: statistic.describe(features[lw.name].float(), _at(source, features[lw.name]))
+                          for lw in choice.style})  # fmt: skip
+    if regions:
+        return {lw.name: stack_regions([statistic.mix([s[lw.name]], [1.0]) for s in summaries]) for lw in choice.style}
+    shares = blend_shares(blend, len(styles))
+    return {lw.name: statistic.mix([s[lw.name] for s in summaries], shares) for lw in choice.style}
+
+
+def _at(source: torch.Tensor | None, like: torch.Tensor) -> torch.Tensor | None:
+    """A style's source mask at the resolution of its features `like` (area averaging, as guidance.py)."""
+    return None if source is None else Guidance(style_masks=source).at("style", like)
+
+
+@torch.no_grad()
+def content_features(
+    extractor: FeatureExtractor, choice: LayerChoice, content: torch.Tensor, dtype: torch.dtype = torch.float32
+) -> dict[str, torch.Tensor]:
+    """The content layers' activations of one photo (1, 3, H, W), as float32."""
+    with network_precision(content.device, dtype):
+        features = extractor(content)
+    return {lw.name: features[lw.name].float() for lw in choice.content}
