@@ -53,7 +53,7 @@ class Config:
     style_layers: tuple[LayerWeight, ...] | None = None  # overrides the preset's style layers
     # objective
     content_weight: float = 1.0  # weight of the content term (relative feature error)
-    style_weight: float = 5.0  # weight of the style term (relative Gram error)
+    style_weight: float = 5.0  # weight of the style term (relative style error, see style_loss)
     style_loss: str = "gram"  # what the style term compares: gram, diagonal, wasserstein, sliced
     tv_weight: float = 0.0  # weight of total variation (smoothness); 0 turns it off
     range_weight: float = 10.0  # penalty on pixels outside 0..1 while optimising; 0: off (see below)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from conftest import Run
 from stylize.config import STYLE_LOSSES, Config
 from stylize.errors import SettingsError
 from stylize.io.metadata import read_metadata
+from stylize.io.tensors import to_tensor
 from stylize.optimize.statistics import StyleStatistic, StyleTarget, stack_regions
 from stylize.optimize.style_losses import style_statistic
 
@@ -161,3 +163,30 @@ def test_a_style_loss_with_regions_and_two_styles_runs(run: Run, images: dict[st
         result = run("--style-loss", name, "--style-mask", str(tmp_path / "left.png"), "--style-mask",
                      str(tmp_path / "right.png"), styles=("style", "style2"), out=f"{name}.png")  # fmt: skip
         assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize("name", STYLE_LOSSES)
+def test_the_objective_weighs_each_loss_by_its_balance_and_bf16_agrees(
+    weights_file: Callable[[str, str], Path], name: str
+) -> None:
+    from conftest import pattern_image
+
+    from stylize.network.layers import parse_layer_list
+    from stylize.network.loader import load_network
+    from stylize.optimize.objective import LossWeights, Objective
+    from stylize.optimize.targets import Targets, content_features, style_targets
+
+    config = Config(weights=weights_file("vgg19", "relu2_1"), content_layers=parse_layer_list("relu2_1", "c"),
+                    style_layers=parse_layer_list("relu1_1,relu2_1", "s"), device="cpu")  # fmt: skip
+    net, statistic = load_network(config), style_statistic(name)
+    content, style = to_tensor(pattern_image(48, 36, 1)), to_tensor(pattern_image(40, 40, 2))
+    terms = {}
+    for dtype in (torch.float32, torch.bfloat16):
+        targets = Targets(content_features(net.extractor, net.choice, content, dtype),
+                          style_targets(net.extractor, net.choice, [style], None, dtype, statistic))  # fmt: skip
+        objective = Objective(net.extractor, net.choice, targets, LossWeights(1.0, 5.0), dtype, statistic)
+        terms[dtype] = objective(to_tensor(pattern_image(48, 36, 3)))
+    plain = terms[torch.float32]
+    assert torch.allclose(plain.total, plain.content + 5.0 * statistic.balance * plain.style)
+    assert float(plain.style) > 0.01
+    assert float(terms[torch.bfloat16].style) == pytest.approx(float(plain.style), rel=0.1)

@@ -21,6 +21,7 @@ class GramStatistic:
     """The Gram matrix F F^T / (C*H*W), compared by relative squared error (losses.py says why)."""
 
     name = "gram"
+    balance = 1.0  # the reference the others are balanced against
 
     def describe(self, features: torch.Tensor, weight: torch.Tensor | None) -> StyleTarget:
         if weight is None:
@@ -42,6 +43,7 @@ class DiagonalStatistic:
     """Each channel's mean and standard deviation (the Gram diagonal, plus the mean)."""
 
     name = "diagonal"
+    balance = 2.3  # --style-weight 11.7 kept gram's content_rel at 256 px (benchmarks/style_losses.py calibrate)
 
     def describe(self, features: torch.Tensor, weight: torch.Tensor | None) -> StyleTarget:
         mean, second = _channel_moments(features, None if weight is None else flat_weights(weight, features))

@@ -62,7 +62,7 @@ class Objective:
         weights = self.weights
         no_tv = torch.zeros(image.shape[0], device=image.device)
         tv = total_variation(image) if weights.tv > 0 else no_tv
-        total = weights.content * content + weights.style * style + weights.tv * tv
+        total = weights.content * content + weights.style * self.statistic.balance * style + weights.tv * tv
         if weights.range > 0:  # not reported: it is 0 for any image that can be saved as is
             total = total + weights.range * out_of_range(image)
         return LossTerms(total, content, style, tv)

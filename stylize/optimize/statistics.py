@@ -11,7 +11,10 @@ and every region:
   image without any of the style), per image (N,), and with regions each region against its own
   target, summed by the regions' shares of the picture.
 Every statistic is an average over positions, so none grows with the image: a --style-weight
-balanced at 256 px stays balanced at 1024 px.
+balanced at 256 px stays balanced at 1024 px. Their relative errors are not on one scale (the
+Gram's is of fourth powers of the features, the others' of squares), so each has a `balance`,
+measured (`benchmarks/style_losses.py calibrate`): the default --style-weight keeps about gram's
+content distance whichever loss is chosen.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ StyleTarget = dict[str, torch.Tensor]  # named parts, each (N|1, ...), with regi
 
 class StyleStatistic(Protocol):
     name: str
+    balance: float  # the style weight's multiplier, so that one --style-weight gives every loss about gram's balance
 
     def describe(self, features: torch.Tensor, weight: torch.Tensor | None) -> StyleTarget:
         """One style's features (1, C, H, W), where they count (1, 1, H, W) or everywhere (None) -> a summary."""

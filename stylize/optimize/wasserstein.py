@@ -29,6 +29,7 @@ FLOOR = 1e-6  # eigenvalues below (FLOOR * the style's energy)^2 count as zero
 
 class WassersteinStatistic:
     name = "wasserstein"
+    balance = 1.25  # weight 6 gave content_rel 0.534 (gram 0.547), 6.2 by interpolation: benchmarks/style_losses.py
 
     def describe(self, features: torch.Tensor, weight: torch.Tensor | None) -> StyleTarget:
         mean, second = _moments(features, weight)
