@@ -119,9 +119,9 @@ def make_grid(rows: list[list[Path]], path: Path, cell: int = 256) -> None:
 
 
 def cost(net: Network, config: Config, size: int, out: Path) -> None:
-    """Seconds per iteration at `size` (one size, 12 iterations, the first two dropped; 3 rounds,
+    """Seconds per iteration at `size` (one size, 8 iterations, the first two dropped; 3 rounds,
     the losses interleaved) and each loss's peak RSS as a whole `stylize` process."""
-    fixed = replace(config, size=size, scales=1, iterations=12)
+    fixed = replace(config, size=size, scales=1, iterations=8)
     photo, painting = (_open(p) for p in PAIRS[0])
     seconds: dict[str, list[float]] = {loss: [] for loss in STYLE_LOSSES}
     for _ in range(3):
@@ -150,7 +150,7 @@ def _peak_rss(loss: str, size: int, out: Path) -> int:
     return usage.ru_maxrss * 1024
 
 
-def resample(net: Network, config: Config, out: Path, rounds: int = 5, each: int = 40) -> None:
+def resample(net: Network, config: Config, out: Path, rounds: int = 4, each: int = 25) -> None:
     """Sliced: one set of directions for `rounds * each` iterations, against redrawing the set every
     `each` iterations (the L-BFGS history restarted with it), and against restarting alone. Scored
     by the judge and by the sliced loss on 8 sets of directions none of the arms used."""
