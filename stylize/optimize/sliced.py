@@ -73,9 +73,14 @@ class SlicedStatistic:
         goal = target if masks is not None else {name: part[:, None] for name, part in target.items()}
         directions = goal["directions"][:, 0]  # (N|1, D, C): every region shares them
         projected = directions @ flat  # (N, D, P)
+        quantiles = goal["quantiles"]  # (N|1, R, D, Q)
+        if masks is None:  # the whole picture: no weights to gather on every evaluation
+            errors = torch.stack([_whole_error(projected[i], quantiles[min(i, len(quantiles) - 1), 0])
+                                  for i in range(n)])[:, None]  # fmt: skip
+            return by_shares(errors / (goal["energy"] + EPS), None)
         weights = flat_weights(masks, features)  # (N|1, R, P)
         errors = torch.stack([torch.stack([_region_error(projected[i], weights[min(i, len(weights) - 1), r],
-                                                         goal["quantiles"][min(i, len(goal["quantiles"]) - 1), r])
+                                                         quantiles[min(i, len(quantiles) - 1), r])
                                            for r in range(weights.shape[1])]) for i in range(n)])  # fmt: skip
         return by_shares(errors / (goal["energy"] + EPS), shares)  # errors (N, R)
 
@@ -84,16 +89,21 @@ def _region_error(projected: torch.Tensor, weights: torch.Tensor, quantiles: tor
     """(D, P) one image's projections, (P,) a region's weights, (D, Q) its style's quantiles -> the
     weighted mean squared difference of sorted projections and quantiles at the same levels."""
     inside = torch.nonzero(weights > 0).squeeze(1)
-    if inside.numel() == weights.numel() and bool((weights == 1).all()):  # the whole picture: even levels
-        ordered = projected.sort(1).values  # (D, P)
-        count = ordered.shape[1]
-        levels = ((torch.arange(count, device=ordered.device) + 0.5) / count).expand_as(ordered)
-        return (ordered - _at_levels(quantiles, levels)).pow(2).mean()
+    if inside.numel() == weights.numel() and bool((weights == 1).all()):  # a region over everything
+        return _whole_error(projected, quantiles)
     ordered, order = projected.index_select(1, inside).sort(1)  # (D, S)
     mass = weights.index_select(0, inside)[order]  # (D, S)
     total = mass[0].sum().clamp_min(EPS)
     levels = (mass.cumsum(1) - mass / 2) / total
     return ((ordered - _at_levels(quantiles, levels)).pow(2) * mass).sum() / (total * ordered.shape[0])
+
+
+def _whole_error(projected: torch.Tensor, quantiles: torch.Tensor) -> torch.Tensor:
+    """(D, P) projections of the whole picture, (D, Q) quantiles -> mean squared difference at even levels."""
+    ordered = projected.sort(1).values  # (D, P)
+    count = ordered.shape[1]
+    levels = ((torch.arange(count, device=ordered.device) + 0.5) / count).expand_as(ordered)
+    return (ordered - _at_levels(quantiles, levels)).pow(2).mean()
 
 
 def _at_levels(quantiles: torch.Tensor, levels: torch.Tensor) -> torch.Tensor:
