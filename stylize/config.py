@@ -80,6 +80,9 @@ class Config:
     batch_size: int = 0  # pictures of one size optimised together; 0: per device (CPU cores, GPU memory)
     metadata: str = "names"  # what results embed: names (file names, settings), full (paths as given), none
     max_pixels: int = MAX_PIXELS  # larger input images are refused from their header; 0: no limit
+    # memory (network/memory.py says how a stage fits)
+    max_memory: int = 0  # bytes a run may use; a stage that needs more runs in tiles; 0: what is free now
+    tile: int = 0  # px: optimise stages larger than this in tiles of this size; 0: only when memory is short
 
     def __post_init__(self) -> None:
         check_settings(self)
@@ -164,7 +167,8 @@ def _check_numbers(config: Config) -> None:
 
 def _check_counts(config: Config) -> None:
     meanings = {"max_pixels": "0: no limit", "threads": "0: the CPUs this process may use",
-                "batch_size": "0: automatic", "save_every": "0: never"}  # fmt: skip
+                "batch_size": "0: automatic", "save_every": "0: never", "max_memory": "0: what is free",
+                "tile": "0: only when memory is short"}  # fmt: skip
     for name, zero in meanings.items():
         value = getattr(config, name)
         if value < 0:

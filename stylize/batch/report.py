@@ -15,6 +15,7 @@ from .plan import Job
 
 if TYPE_CHECKING:  # the engine imports torch; the CLI imports this module early
     from ..optimize.engine import Step
+    from ..optimize.tiling import TileStep
 
 DONE, SKIPPED, FAILED = "done", "skipped", "failed"
 
@@ -108,6 +109,9 @@ class Events:
 
     def step(self, step: Step) -> None:
         """An iteration of one picture of the current batch is done."""
+
+    def tile(self, tile: TileStep) -> None:
+        """A size in tiles: one more tile of the current evaluation is done."""
 
     def finished(self, outcome: JobOutcome) -> None:
         """A job is done, skipped or failed."""

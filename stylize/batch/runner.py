@@ -25,8 +25,9 @@ from ..config import Config
 from ..errors import ImageError, OptimizationError, SettingsError, WriteError
 from ..io.reading import load_image
 from ..io.saving import remove_stale_parts
-from ..network.devices import check_memory
+from ..network.layers import min_side
 from ..network.loader import Network
+from ..network.memory import check_memory, memory_budget
 from ..network.precision import resolve_precision
 from ..optimize.engine import Result
 from ..run.files import keep_last_good, read_init, read_photo, save_result
@@ -117,13 +118,16 @@ class _Runner:
             self.run_batch(batch, styles, init, bank)
 
     def check_memory(self, batches: list[Batch]) -> None:
-        """Before any work: the largest batch must fit in memory (else ResourceError with a size that would)."""
+        """Before any work: the largest batch must fit in memory, in tiles if need be (else ResourceError
+        saying what would); says how it fits when that is not whole."""
         if not batches:
             return
         largest = max(batches, key=lambda b: b.sizes[-1][0] * b.sizes[-1][1] * len(b.jobs))
-        warning = check_memory(self.net.device, largest.sizes[-1], len(largest.jobs), self.config.size)
-        if warning:
-            self.events.warning(warning)
+        (width, height), config = largest.sizes[-1], self.config
+        note = check_memory(width, height, len(largest.jobs), memory_budget(config.max_memory, self.net.device),
+                            config.tile or None, min_side(config))  # fmt: skip
+        if note:
+            self.events.info(note)
 
     def run_batch(self, batch: Batch, styles: dict[Path, Image.Image], init: Image.Image | None,
                   bank: StyleBank) -> None:  # fmt: skip
@@ -171,7 +175,7 @@ class _Runner:
         """transfer_batch; when the device runs out of memory, the two halves one after the other."""
         self.events.batch_started(jobs)
         try:
-            return transfer_batch(pictures, self.config, self.net, self.events.step, bank)
+            return transfer_batch(pictures, self.config, self.net, self.events.step, bank, self.events.tile)
         except (torch.OutOfMemoryError, MemoryError):
             release_memory(self.net.device)
             width, height = size

@@ -51,6 +51,7 @@ def plan_work(
     from ..io.saving import check_can_write
     from ..run.pictures import check_style_count
     from ..run.regions import load_masks
+    from ..run.stages import check_tile
 
     folder = names_a_folder(output)
     content_paths = find_images(contents, flags.recursive, skip_folder=output if folder else None)
@@ -61,6 +62,7 @@ def plan_work(
     if flags.each_style and config.style_blend is not None:
         raise SettingsError("--style-blend mixes styles into one picture; --each-style makes one picture per style")
     check_style_count(1 if flags.each_style else len(style_paths), config)
+    check_tile(config)
     masks = load_masks(config, style_paths)
     jobs = make_jobs(content_paths, style_paths, output, folder, config, flags.each_style, flags.name)
     if not folder:

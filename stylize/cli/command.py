@@ -19,6 +19,7 @@ from ..errors import StylizeError
 from ..version import __version__
 from .colour_flags import COLOURS_AND_REGIONS
 from .flags import MESSAGES_AND_TOOLS, PICTURE, WORK_LIST, flags
+from .memory_flags import MEMORY
 from .settings import build_config, build_flags
 from .signals import Stopped, say
 
@@ -30,6 +31,7 @@ Examples:
   stylize "frames/*.png" -s starry.jpg -o out/ --name "{index:05d}.png" --shard 1/4 --log run.jsonl
   stylize photo.jpg starry.jpg -o out.png --size 1024 --iterations 200
   stylize photo.jpg starry.jpg -o big.png --size 2048              (coarse to fine: 512, 1024, 2048 px)
+    stylize photo.jpg starry.jpg -o print.png --size 4096 --max-memory 8G   (in tiles: larger than memory)
   stylize photo.jpg starry.jpg -o out.png --precision fp32         (float32 everywhere)
   stylize photo.jpg a.jpg b.jpg --style-blend 0.7,0.3 -o blend.png
   stylize photo.jpg starry.jpg -o out.png --preserve-colors luminance   (the photo's colours)
@@ -63,6 +65,7 @@ def _fail(err: BaseException, verbose: bool) -> NoReturn:
 @flags(WORK_LIST)
 @flags(PICTURE)
 @flags(COLOURS_AND_REGIONS)
+@flags(MEMORY)
 @flags(MESSAGES_AND_TOOLS)
 @click.version_option(__version__, prog_name="stylize")
 def main(inputs: tuple[str, ...], style_options: tuple[str, ...], output: Path | None, quiet: bool, verbose: bool,

@@ -21,6 +21,7 @@ from ..run.stages import plan_stages
 if TYPE_CHECKING:  # the engine imports torch; keep --help fast
     from ..batch.plan import Job
     from ..optimize.engine import Step
+    from ..optimize.tiling import TileStep
 
 PROGRESS_MODES = ("auto", "bars", "lines", "none")
 FILES_BAR = "{desc}: {percentage:3.0f}%|{bar}| [{elapsed}<{remaining}]"  # desc: "files k/N"
@@ -49,7 +50,8 @@ class Progress(Events):
 
     def step(self, step: Step) -> None:
         if self.bar is None or step.stage != self.bar_stage:
-            self._open_bar(step)
+            height, width = step.image.shape[-2:]
+            self._open_bar(step.stage, step.stages, step.images, step.iterations, step.iteration - 1, (width, height))
         self.bar.update(1)
         terms = {"loss": f"{step.loss:.4g}", "content": f"{step.content:.3f}", "style": f"{step.style:.4f}"}
         if self.config.tv_weight > 0:
@@ -68,18 +70,24 @@ class Progress(Events):
             output = self.batch[step.index].output
             save_image(step.image, output.with_name(f"{output.stem}.{done:04d}{output.suffix}"))
 
-    def _open_bar(self, step: Step) -> None:
+    def tile(self, tile: TileStep) -> None:
+        """A size in tiles: its bar opens with its first tile (an iteration can take minutes) and says which tile."""
+        if self.bar is None or tile.stage != self.bar_stage:
+            self._open_bar(tile.stage, tile.stages, tile.images, tile.iterations, tile.done, tile.size, tile.tiles)
+        self.bar.set_postfix_str(f"tile {tile.tile}/{tile.tiles}", refresh=True)
+
+    def _open_bar(self, stage: int, stages: int, images: int, iterations: int, done: int, size: tuple[int, int],
+                  tiles: int | None = None) -> None:  # fmt: skip
         """One bar per batch and size: each size costs differently, so each gets its own ETA."""
         self.close_bar(complete=True)
-        height, width = step.image.shape[-2:]
-        label = f"{width}x{height}" + (f" x{step.images}" if step.images > 1 else "")
-        label += f" ({step.stage}/{step.stages})" if step.stages > 1 else ""
-        single = step.stages == 1 and step.images == 1 and self.jobs == 1
-        self.bar = tqdm(total=step.iterations * step.images, initial=(step.iteration - 1) * step.images,
-                        desc=None if single else label, unit="it",
+        label = f"{size[0]}x{size[1]}" + (f" x{images}" if images > 1 else "")
+        label += f" ({stage}/{stages})" if stages > 1 else ""
+        label += f" in {tiles} tiles" if tiles else ""
+        single = stages == 1 and images == 1 and self.jobs == 1 and not tiles
+        self.bar = tqdm(total=iterations * images, initial=done * images, desc=None if single else label, unit="it",
                         disable=self.mode != "bars", dynamic_ncols=True, file=sys.stderr,
                         leave=self.jobs == 1, position=1 if self.files is not None else None)  # fmt: skip
-        self.bar_stage = step.stage
+        self.bar_stage = stage
 
     def finished(self, outcome: JobOutcome) -> None:
         self.seen += 1

@@ -86,4 +86,24 @@ def build_config(options: dict[str, Any]) -> Config:
         save_every=options["save_every"],
         batch_size=options["batch_size"],
         max_pixels=options["max_pixels"],
+        max_memory=memory_size(options["max_memory"]),
+        tile=options["tile"],
     )  # fmt: skip
+
+
+UNITS = {"": 1, "B": 1, "K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40}
+
+
+def memory_size(text: str | None) -> int:
+    """--max-memory: bytes, or a number with K, M, G or T (KiB, MiB, ... also accepted); None -> 0 (what is free)."""
+    if text is None:
+        return 0
+    cleaned = text.strip().upper().removesuffix("IB").removesuffix("B")
+    number, unit = (cleaned[:-1], cleaned[-1]) if cleaned[-1:].isalpha() else (cleaned, "")
+    try:
+        value = float(number) * UNITS[unit]
+    except (ValueError, KeyError):
+        value = -1
+    if not (value >= 2**20 and value != float("inf")):
+        raise SettingsError(f"--max-memory {text!r}: not a memory size of at least 1M", hint="e.g. 4G or 1500M")
+    return int(value)

@@ -6,7 +6,7 @@ import os
 
 import torch
 
-from ..errors import ResourceError, SettingsError
+from ..errors import SettingsError
 
 
 def resolve_device(spec: str) -> torch.device:
@@ -33,10 +33,9 @@ def resolve_device(spec: str) -> torch.device:
     return device
 
 
-# Memory one picture needs while it is optimised, per output pixel: activations and their
-# gradients, the L-BFGS history (50 pairs of 3 floats), the image. Measured on the CPU (peak RSS,
-# bf16): 3.85 GiB at 1024x768 and 10.9 GiB at 2048x1536, about 3.6 KiB per pixel with the
-# process's own ~1 GiB; 4 KiB leaves a margin.
+# Memory one picture needs while it is optimised whole, per output pixel (network/memory.py has the
+# model this comes from): activations and their gradients (2.5 KiB measured in fp32), the L-BFGS
+# history (50 pairs, 1.2 KiB), the image and the optimiser's vectors; sizes the default batch.
 BYTES_PER_PIXEL = 4096
 MAX_GPU_BATCH = 16  # more images per pass stop paying once the GPU is full
 MAX_CPU_BATCH = 4  # images side by side on the CPU (each gets its share of the cores)
@@ -106,11 +105,6 @@ def available_memory() -> int:
         return 2**40  # unknown: do not limit by memory
 
 
-def memory_needed(pixels: int, batch: int) -> int:
-    """Bytes a batch of `batch` pictures of `pixels` output pixels needs while optimised (an estimate)."""
-    return pixels * BYTES_PER_PIXEL * batch
-
-
 def memory_available(device: torch.device) -> int:
     if device.type == "cuda":
         free, _ = torch.cuda.mem_get_info(device)
@@ -118,21 +112,12 @@ def memory_available(device: torch.device) -> int:
     return available_memory()
 
 
-def check_memory(device: torch.device, size: tuple[int, int], batch: int, long_side: int) -> str | None:
-    """Refuse (ResourceError) a run that cannot fit, suggesting what would; a warning where it takes
-    more than half of what is free; None where it fits comfortably."""
-    width, height = size
-    need, free = memory_needed(width * height, batch), memory_available(device)
-    where = "GPU memory" if device.type == "cuda" else "memory"
-    if need > free:
-        per_picture = memory_needed(width * height, 1)
-        if batch > 1 and per_picture <= free:
-            hint = f"use --batch-size {free // per_picture}"
-        else:  # pixels scale with the square of --size
-            hint = f"use --size {max(32, int(long_side * (0.8 * free / per_picture) ** 0.5) // 32 * 32)} or less"
-        raise ResourceError(f"{batch} picture(s) of {width}x{height} need about {need / 2**30:.1f} GiB of {where}; "
-                            f"{free / 2**30:.1f} GiB is free", hint=hint)  # fmt: skip
-    if need > free // 2:
-        return (f"{batch} picture(s) of {width}x{height} will use about {need / 2**30:.1f} GiB of the "
-                f"{free / 2**30:.1f} GiB of {where} free")  # fmt: skip
-    return None
+def memory_held(device: torch.device) -> int:
+    """Bytes this process already holds on `device` (resident memory on the CPU; torch's allocations on a GPU)."""
+    if device.type == "cuda":
+        return int(torch.cuda.memory_reserved(device))
+    try:
+        with open("/proc/self/statm", encoding="ascii") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError, AttributeError):
+        return 0

@@ -115,6 +115,12 @@ def layer_choice(config: Config) -> LayerChoice:
     return choice
 
 
+def layer_stride(model: str, name: str) -> int:
+    """Pixels of the input per position of layer `name` along each side: 2 per max-pool before it."""
+    names = layer_names(model)
+    return int(2 ** sum(n.startswith("pool") for n in names[: names.index(name)]))
+
+
 @functools.lru_cache(maxsize=8)  # asked for every photo of a batch run; the answer depends on the layers only
 def min_side(config: Config) -> int:
     """The shortest side the network takes: one pixel left after the max-pools before its deepest layer."""

@@ -32,7 +32,7 @@ from .protocol import Accepted, Coroutine
 from .stopping import Plateau
 
 MAX_RECOVERIES = 3  # non-finite losses survived (by restarting from the best image) per image
-LBFGS_HISTORY = 50  # curvature pairs kept; 2 image-sized vectors each
+LBFGS_HISTORY = 50  # curvature pairs kept by default; 2 image-sized vectors each (network/memory.py shortens it)
 LINE_SEARCH_EVALUATIONS = 20  # at most this many evaluations per line search after its first
 
 
@@ -44,6 +44,7 @@ class OptimizerSettings:
     iterations: int  # iterations to run (at most, with `until`)
     learning_rate: float  # Adam's step size; L-BFGS uses a line search
     until: Plateau | None = None  # stop earlier, once the loss stops improving
+    history: int = LBFGS_HISTORY  # L-BFGS curvature pairs kept (fewer when memory is tight)
 
 
 @dataclass(frozen=True)
@@ -116,7 +117,7 @@ class _ImageRun:
 
     def _start(self) -> None:
         if self.settings.optimizer == "lbfgs":
-            self.coroutine: Coroutine = lbfgs(self.best, LBFGS_HISTORY, LINE_SEARCH_EVALUATIONS)
+            self.coroutine: Coroutine = lbfgs(self.best, self.settings.history, LINE_SEARCH_EVALUATIONS)
         else:  # each restart after a non-finite loss halves Adam's step
             self.coroutine = adam(self.best, self.settings.learning_rate / 2**self.recoveries)
         request = next(self.coroutine)

@@ -64,13 +64,22 @@ def _per_image_mean(x: torch.Tensor) -> torch.Tensor:
     return x.reshape(x.shape[0], -1).mean(dim=1)
 
 
-def relative_mse(value: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+def relative_mse(value: torch.Tensor, target: torch.Tensor, energy: torch.Tensor | None = None) -> torch.Tensor:
     """mean((value - target)^2) / mean(target^2) per image, (N, ...) -> (N,): 0 when equal, 1 for zero.
 
-    `target` has N rows too, or one row shared by every image.
+    `target` has N rows too, or one row shared by every image. `energy` (N|1,) replaces mean(target^2):
+    a tile's error relative to the whole picture's target (tiling.py).
     """
     target = target.expand_as(value)
-    return _per_image_mean((value.float() - target).pow(2)) / (_per_image_mean(target.pow(2)) + EPS)
+    return _per_image_mean((value.float() - target).pow(2)) / (_energy(target, energy) + EPS)
+
+
+def _energy(target: torch.Tensor, energy: torch.Tensor | None) -> torch.Tensor:
+    return _per_image_mean(target.pow(2)) if energy is None else energy
+
+
+def _layer(energy: Mapping[str, torch.Tensor] | None, name: str) -> torch.Tensor | None:
+    return None if energy is None else energy[name]
 
 
 def weighted_mean(errors: Mapping[str, torch.Tensor], layers: tuple[LayerWeight, ...]) -> torch.Tensor:
@@ -80,10 +89,13 @@ def weighted_mean(errors: Mapping[str, torch.Tensor], layers: tuple[LayerWeight,
 
 
 def content_loss(
-    features: Mapping[str, torch.Tensor], targets: Mapping[str, torch.Tensor], layers: tuple[LayerWeight, ...]
-) -> torch.Tensor:
-    """Perceptual content error: relative MSE of activations, weighted mean over layers."""
-    return weighted_mean({lw.name: relative_mse(features[lw.name], targets[lw.name]) for lw in layers}, layers)
+    features: Mapping[str, torch.Tensor], targets: Mapping[str, torch.Tensor], layers: tuple[LayerWeight, ...],
+    energy: Mapping[str, torch.Tensor] | None = None,
+) -> torch.Tensor:  # fmt: skip
+    """Perceptual content error: relative MSE of activations (relative to `energy` per layer where given),
+    weighted mean over layers."""
+    return weighted_mean({lw.name: relative_mse(features[lw.name], targets[lw.name], _layer(energy, lw.name))
+                          for lw in layers}, layers)  # fmt: skip
 
 
 def style_loss(
@@ -101,7 +113,12 @@ def guided_gram_error(
     """One layer's style error with regions: region r's guided Gram (`masks` (N|1, R, h, w)) against its
     own target (N|1, R, C, C), relative; regions add up by `shares` (N|1, R), their parts of the
     picture, so that a region keeps the balance of style and content a whole picture has. -> (N,)"""
-    grams = guided_gram(features, masks)  # (N, R, C, C)
+    return region_gram_error(guided_gram(features, masks), targets, shares)
+
+
+def region_gram_error(grams: torch.Tensor, targets: torch.Tensor, shares: torch.Tensor) -> torch.Tensor:
+    """Regions' Gram matrices (N, R, C, C) against their targets (N|1, R, C, C), relative, summed by
+    `shares` (N|1, R). -> (N,)"""
     target = targets.expand_as(grams)
     relative = (grams - target).pow(2).mean((-1, -2)) / (target.pow(2).mean((-1, -2)) + EPS)  # (N, R)
     return (relative * shares).sum(1)
@@ -125,13 +142,15 @@ def weighted_content_loss(
     targets: Mapping[str, torch.Tensor],
     layers: tuple[LayerWeight, ...],
     weights: Mapping[str, torch.Tensor],
+    energy: Mapping[str, torch.Tensor] | None = None,
 ) -> torch.Tensor:
-    """Content error where each position counts `weights[layer]` (N|1, 1, h, w) times. -> (N,)"""
+    """Content error where each position counts `weights[layer]` (N|1, 1, h, w) times (relative to
+    `energy` per layer where given, as `content_loss`). -> (N,)"""
     errors = {}
     for lw in layers:
         value, target = features[lw.name].float(), targets[lw.name].expand_as(features[lw.name])
         weighted = weights[lw.name] * (value - target).pow(2)
-        errors[lw.name] = _per_image_mean(weighted) / (_per_image_mean(target.pow(2)) + EPS)
+        errors[lw.name] = _per_image_mean(weighted) / (_energy(target, _layer(energy, lw.name)) + EPS)
     return weighted_mean(errors, layers)
 
 

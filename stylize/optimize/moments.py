@@ -13,8 +13,8 @@ from collections.abc import Sequence
 
 import torch
 
-from .losses import gram, guided_gram, guided_gram_error, relative_mse
-from .statistics import EPS, StyleTarget, by_shares, flat_weights, mixed, region_means
+from .losses import gram, guided_gram, guided_gram_error, region_gram_error, relative_mse
+from .statistics import EPS, Moments, StyleTarget, by_shares, flat_weights, mixed, region_means
 
 
 class GramStatistic:
@@ -38,6 +38,13 @@ class GramStatistic:
             return relative_mse(gram(features), target["gram"])
         return guided_gram_error(features, target["gram"], masks, shares)
 
+    def moments(self, features: torch.Tensor, masks: torch.Tensor | None) -> Moments:
+        return {"gram": gram(features)[:, None] if masks is None else guided_gram(features, masks)}  # (N, R, C, C)
+
+    def from_moments(self, moments: Moments, target: StyleTarget, shares: torch.Tensor | None) -> torch.Tensor:
+        goal = target["gram"] if shares is not None else target["gram"][:, None]  # (N|1, R, C, C)
+        return region_gram_error(moments["gram"], goal, moments["gram"].new_ones(1, 1) if shares is None else shares)
+
 
 class DiagonalStatistic:
     """Each channel's mean and standard deviation (the Gram diagonal, plus the mean)."""
@@ -57,9 +64,16 @@ class DiagonalStatistic:
     def error(
         self, features: torch.Tensor, target: StyleTarget, masks: torch.Tensor | None, shares: torch.Tensor | None
     ) -> torch.Tensor:
+        return self.from_moments(self.moments(features, masks), target, shares if masks is not None else None)
+
+    def moments(self, features: torch.Tensor, masks: torch.Tensor | None) -> Moments:
         mean, second = _channel_moments(features, None if masks is None else flat_weights(masks, features))
+        return {"mean": mean, "second": second}  # (N, R, C) each
+
+    def from_moments(self, moments: Moments, target: StyleTarget, shares: torch.Tensor | None) -> torch.Tensor:
+        mean, second = moments["mean"], moments["second"]
         goal_mean, goal_std = target["mean"], target["std"]  # (N|1, R, C), or (N|1, C) without regions
-        if masks is None:
+        if shares is None:
             goal_mean, goal_std = goal_mean[:, None], goal_std[:, None]
         distance = (mean - goal_mean).pow(2).sum(-1) + (_std(second, mean) - goal_std).pow(2).sum(-1)  # (N, R)
         energy = goal_mean.pow(2).sum(-1) + goal_std.pow(2).sum(-1)

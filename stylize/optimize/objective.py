@@ -56,23 +56,43 @@ class Objective:
     def __call__(self, image: torch.Tensor, rows: Sequence[int] | None = None) -> LossTerms:
         """Loss terms of images (k, 3, H, W) in [0, 1], which are the targets' `rows` (default: all)."""
         targets = self.targets.rows(rows)
+        features = self.features(image)
+        return self.combined(self._content(features, targets), self._style(features, targets), image)
+
+    def features(self, image: torch.Tensor) -> dict[str, torch.Tensor]:
+        """The hooked layers' activations of images (k, 3, H, W), in the network's precision."""
         with network_precision(image.device, self.dtype):
-            features = self.extractor(image)
-        content, style = self._content(features, targets), self._style(features, targets)
+            features: dict[str, torch.Tensor] = self.extractor(image)
+        return features
+
+    def scored(self, features: dict[str, torch.Tensor], targets: Targets, energy: dict[str, torch.Tensor] | None = None,
+               style: bool = True) -> tuple[torch.Tensor, torch.Tensor]:  # fmt: skip
+        """(content, style) errors (k,) of features against `targets` (a tile's, see tiling.py); content
+        relative to `energy`, each layer's mean square of the whole photo's activations, where given;
+        style only if `style` (else zeros)."""
+        content = self._content(features, targets, energy)
+        return content, self._style(features, targets) if style else torch.zeros_like(content)
+
+    def combined(self, content: torch.Tensor, style: torch.Tensor, image: torch.Tensor) -> LossTerms:
+        """The weighted total of content and style errors (k,) and the pixel terms of `image` (k, 3, H, W)."""
         weights = self.weights
         no_tv = torch.zeros(image.shape[0], device=image.device)
         tv = total_variation(image) if weights.tv > 0 else no_tv
-        total = weights.content * content + weights.style * self.statistic.balance * style + weights.tv * tv
+        total = self.weighted(content, style) + weights.tv * tv
         if weights.range > 0:  # not reported: it is 0 for any image that can be saved as is
             total = total + weights.range * out_of_range(image)
         return LossTerms(total, content, style, tv)
 
-    def _content(self, features: dict[str, torch.Tensor], targets: Targets) -> torch.Tensor:
+    def weighted(self, content: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
+        return self.weights.content * content + self.weights.style * self.statistic.balance * style
+
+    def _content(self, features: dict[str, torch.Tensor], targets: Targets,
+                 energy: dict[str, torch.Tensor] | None = None) -> torch.Tensor:  # fmt: skip
         guide, layers = targets.guidance, self.choice.content
         if guide is None or guide.content_weights is None:
-            return content_loss(features, targets.content, layers)
+            return content_loss(features, targets.content, layers, energy)
         weights = {lw.name: guide.at("content", features[lw.name]) for lw in layers}
-        return weighted_content_loss(features, targets.content, layers, weights)
+        return weighted_content_loss(features, targets.content, layers, weights, energy)
 
     def _style(self, features: dict[str, torch.Tensor], targets: Targets) -> torch.Tensor:
         guide, layers, statistic = targets.guidance, self.choice.style, self.statistic

@@ -20,13 +20,14 @@ content distance whichever loss is chosen.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import torch
 
 EPS = 1e-8  # guards divisions by a region's area or a target's energy
 
 StyleTarget = dict[str, torch.Tensor]  # named parts, each (N|1, ...), with regions (N|1, R, ...)
+Moments = dict[str, torch.Tensor]  # named averages over positions, each (N, R, ...): one per region (R = 1: none)
 
 
 class StyleStatistic(Protocol):
@@ -46,6 +47,21 @@ class StyleStatistic(Protocol):
     ) -> torch.Tensor:
         """(N, C, h, w) features against `target` -> (N,) relative error; with region `masks` (N|1, R, h, w)
         the target has a region axis and the regions' errors add up by `shares` (N|1, R)."""
+        ...
+
+
+@runtime_checkable
+class MomentStatistic(Protocol):
+    """A statistic whose error depends on the features only through averages over positions (moments),
+    so that tiles can add theirs up to the whole picture's (optimize/tiling.py): gram, diagonal,
+    wasserstein; `error(f, t, m, s)` is `from_moments(moments(f, m), t, s)` (s None without masks)."""
+
+    def moments(self, features: torch.Tensor, masks: torch.Tensor | None) -> Moments:
+        """(N, C, h, w) features (in regions `masks` (N|1, R, h, w)) -> their moments (N, R, ...)."""
+        ...
+
+    def from_moments(self, moments: Moments, target: StyleTarget, shares: torch.Tensor | None) -> torch.Tensor:
+        """Moments against the target -> (N,) relative error; regions add up by `shares` (None: no regions)."""
         ...
 
 

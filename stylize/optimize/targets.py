@@ -24,10 +24,11 @@ class Targets:
 
     def rows(self, rows: Sequence[int] | None) -> Targets:
         """The targets of some of the images (None: all)."""
-        first = next(iter(self.content.values()))
-        if rows is None or list(rows) == list(range(len(first))):  # every image, in order: no copies per evaluation
+        first = next(iter(self.content.values()), None)  # none in tiles: each tile has its own (tiling.py)
+        if rows is None or (first is not None and list(rows) == list(range(len(first)))):  # all, in order: no copies
             return self
-        index = torch.tensor(list(rows), device=first.device)
+        device = first.device if first is not None else next(iter(next(iter(self.style.values())).values())).device
+        index = torch.tensor(list(rows), device=device)
         guidance = None if self.guidance is None else self.guidance.rows(index)
         return Targets({k: c.index_select(0, index) for k, c in self.content.items()},
                        {k: target_rows(t, index) for k, t in self.style.items()}, guidance)  # fmt: skip

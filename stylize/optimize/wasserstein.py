@@ -22,7 +22,7 @@ from collections.abc import Sequence
 import torch
 
 from .losses import gram, guided_gram
-from .statistics import EPS, StyleTarget, by_shares, flat_weights, mixed, region_means
+from .statistics import EPS, Moments, StyleTarget, by_shares, flat_weights, mixed, region_means
 
 FLOOR = 1e-6  # eigenvalues below (FLOOR * the style's energy)^2 count as zero
 
@@ -47,8 +47,15 @@ class WassersteinStatistic:
     def error(
         self, features: torch.Tensor, target: StyleTarget, masks: torch.Tensor | None, shares: torch.Tensor | None
     ) -> torch.Tensor:
-        mean, second = _moments(features, masks)  # (N, R, C), (N, R, C, C)
-        goal = target if masks is not None else {name: part[:, None] for name, part in target.items()}
+        return self.from_moments(self.moments(features, masks), target, shares if masks is not None else None)
+
+    def moments(self, features: torch.Tensor, masks: torch.Tensor | None) -> Moments:
+        mean, second = _moments(features, masks)
+        return {"mean": mean, "second": second}  # (N, R, C), (N, R, C, C)
+
+    def from_moments(self, moments: Moments, target: StyleTarget, shares: torch.Tensor | None) -> torch.Tensor:
+        mean, second = moments["mean"], moments["second"]
+        goal = target if shares is not None else {name: part[:, None] for name, part in target.items()}
         cov = second - mean[..., :, None] * mean[..., None, :]
         root = goal["root"]  # (N|1, R, C, C)
         product = root @ cov @ root

@@ -19,17 +19,17 @@ from ..config import Config
 from ..errors import OptimizationError, SettingsError
 from ..io.tensors import resize_exact, to_tensor
 from ..network.loader import Network, load_network
+from ..network.memory import memory_budget
 from ..network.precision import resolve_precision
 from ..optimize.engine import OnStep, OptimizerSettings, Result, Step, optimize_batch
 from ..optimize.evaluation import evaluation_for
-from ..optimize.objective import LossWeights, Objective
-from ..optimize.style_losses import style_statistic
-from ..optimize.targets import Targets, content_features, stack_targets
+from ..optimize.tiling import TileStep
 from .colours import Colours
 from .inits import initial_image, sample
-from .regions import Regions, guidance
-from .stages import ResumePoint, plan_stages, stage_sizes
+from .regions import Regions
+from .stages import ResumePoint, check_tile, plan_stages, stage_sizes
 from .styles import StyleBank
+from .work import stage_work
 
 Finish = Callable[[int, torch.Tensor], torch.Tensor]  # (picture, what the optimiser has) -> the picture
 
@@ -91,14 +91,16 @@ def transfer_batch(
     net: Network,
     on_step: OnStep | None = None,
     bank: StyleBank | None = None,
+    on_tile: Callable[[TileStep], None] | None = None,
 ) -> list[Result | OptimizationError]:
     """Make several pictures of the same size together, each independent of the others.
 
     Coarse to fine: each stage starts from the last one's result, upsampled. A picture whose
     optimisation fails (OptimizationError, carrying its last good image) leaves the batch.
-    Resumed pictures (all of a batch alike) start at their stage with the iterations left.
-    """
+    Resumed pictures (all of a batch alike) start at their stage with the iterations left. A
+    stage may run in tiles (`work.stage_work`); `on_tile` hears of each tile evaluated."""
     sizes, point = _alike(pictures, config)
+    check_tile(config)
     torch.manual_seed(config.seed)
     dtype = resolve_precision(config.precision, net.device)
     bank = bank or StyleBank(net, config, dtype)
@@ -108,6 +110,7 @@ def transfer_batch(
     photos: dict[int, torch.Tensor] = {}  # picture -> the photo at the current stage's size
     finish = _finisher(colours, photos)
     evaluate, release = evaluation_for(net.device, len(pictures))
+    budget = memory_budget(config.max_memory, net.device)
     try:
         for number, (stage, size) in enumerate(zip(stages, sizes, strict=True), 1):
             if number < point.stage:
@@ -117,21 +120,26 @@ def transfer_batch(
             photos.clear()
             photos.update({i: to_tensor(resize_exact(pictures[i].content, size[1], size[0])).to(net.device)
                            for i in alive})  # fmt: skip
-            style_px = round((config.style_size or config.size) * stage.size / config.size)
-            parts = [_targets(net, config, dtype, pictures[i], colours[i], photos[i], bank, style_px) for i in alive]
-            objective = _objective(net, config, dtype, parts)
+            at = TileStep(0, 0, number, len(stages), size, len(alive), stage.iterations, already)
+            objective, evaluation, history = stage_work(net, config, dtype, bank, budget, stage.size, at, on_tile,
+                                                        [(pictures[i], colours[i], photos[i]) for i in alive])
             starts = [_stage_start(config, photos[i], pictures[i], outcomes[i], colours[i]) for i in alive]
-            bases = [point.total_done + sum(r.iterations for r in cast(list[Result], outcomes[i])) for i in alive]
+            bases = _bases(outcomes, alive, point.total_done)
             on_stage_step = _staged(on_step, (number, len(stages)), alive, len(pictures), bases, already,
                                     stage.iterations, finish)  # fmt: skip
             settings = OptimizerSettings(config.optimizer, max(1, stage.iterations - already), config.learning_rate,
-                                         stage.until)  # fmt: skip
-            done = optimize_batch(objective, torch.cat(starts), settings, on_stage_step, evaluate)
+                                         stage.until, history)  # fmt: skip
+            done = optimize_batch(objective, torch.cat(starts), settings, on_stage_step, evaluation or evaluate)
             _record(outcomes, alive, done, finish)
     finally:
         release()
     return [o if isinstance(o, OptimizationError) else _combined(o, point.total_done, finish, i)
             for i, o in enumerate(outcomes)]  # fmt: skip
+
+
+def _bases(outcomes: list[list[Result] | OptimizationError], alive: list[int], before: int) -> list[int]:
+    """Per alive picture, the iterations done before this stage (`before`: by a killed run)."""
+    return [before + sum(r.iterations for r in cast(list[Result], outcomes[i])) for i in alive]
 
 
 def _alike(pictures: Sequence[Picture], config: Config) -> tuple[tuple[tuple[int, int], ...], ResumePoint]:
@@ -163,27 +171,6 @@ def _finisher(colours: list[Colours], photos: dict[int, torch.Tensor]) -> Finish
 
 def _finished(finish: Finish | None, picture: int, image: object) -> object:
     return finish(picture, image) if finish is not None and isinstance(image, torch.Tensor) else image
-
-
-def _targets(
-    net: Network, config: Config, dtype: torch.dtype, picture: Picture, colours: Colours, photo: torch.Tensor,
-    bank: StyleBank, style_px: int,
-) -> Targets:  # fmt: skip
-    """One picture's targets at a stage: the photo's activations (as its colour plan has it), its
-    styles' targets (whole, or per region) and its guidance (the masks at this size)."""
-    regions = picture.regions or Regions()
-    look = colours.style_look if colours.mode != "none" else None
-    style = bank.targets(picture.styles, style_px, look, regions.sources, regions=bool(regions.style))
-    height, width = photo.shape[-2:]
-    content = content_features(net.extractor, net.choice, colours.working(photo), dtype)
-    return Targets(content, style, guidance(picture.regions, height, width, photo.device))
-
-
-def _objective(net: Network, config: Config, dtype: torch.dtype, parts: list[Targets]) -> Objective:
-    """The objective of one stage: row i has picture i's targets."""
-    weights = LossWeights(config.content_weight, config.style_weight, config.tv_weight, config.range_weight)
-    statistic = style_statistic(config.style_loss, config.seed)
-    return Objective(net.extractor, net.choice, stack_targets(parts), weights, dtype, statistic)
 
 
 def _stage_start(

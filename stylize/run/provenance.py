@@ -18,7 +18,8 @@ from ..version import __version__
 
 # Settings that change how a picture is computed or kept, not what it is: an unfinished image
 # made with other values of these may still be resumed.
-HOW_NOT_WHAT = ("iterations", "batch_size", "threads", "device", "save_every", "max_pixels", "metadata")
+HOW_NOT_WHAT = ("iterations", "batch_size", "threads", "device", "save_every", "max_pixels", "metadata",
+               "max_memory", "tile")
 PATH_SETTINGS = ("weights", "init", "content_mask")
 PATHS_SETTINGS = ("style_masks", "style_source_masks")
 DEFAULTS = Config().to_dict()

@@ -11,7 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..config import AUTO, SCALE_FACTOR, Config
+from ..errors import SettingsError
 from ..network.layers import min_side
+from ..network.memory import MemoryPlan, plan_memory
 from ..optimize.stopping import Plateau
 
 # px. Measured (README "Speed"): starting at 128 px for a 256 px result, or at 256 px for 512 px,
@@ -89,3 +91,17 @@ def fitted_size(size: tuple[int, int], long_side: int, min_side: int = 1) -> tup
         return width, height
     scale = min_side / min(size)
     return max(min_side, round(size[0] * scale)), max(min_side, round(size[1] * scale))
+
+
+def memory_plan(config: Config, size: tuple[int, int], pictures: int, budget: int) -> MemoryPlan:
+    """How a stage of `pictures` images of `size` runs within `budget` bytes: whole or in tiles (--tile
+    forces tiles where the image is larger), and with how much L-BFGS history."""
+    return plan_memory(size[0], size[1], pictures, budget, config.tile or None, min_side(config))
+
+
+def check_tile(config: Config) -> None:
+    """--tile must leave the network's deepest layer at least one position per tile."""
+    least = min_side(config)
+    if config.tile and config.tile < least:
+        raise SettingsError(f"--tile {config.tile} is smaller than the {least} px the deepest layer needs",
+                            hint=f"use --tile {max(least, 256)} or more (0: tiles where memory is short)")  # fmt: skip
