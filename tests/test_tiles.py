@@ -28,7 +28,8 @@ from stylize.optimize.protocol import Evaluation
 from stylize.optimize.statistics import StyleStatistic
 from stylize.optimize.style_losses import style_statistic
 from stylize.optimize.targets import Targets, content_features, style_targets
-from stylize.optimize.tiling import TiledEvaluation, tile_grid
+from stylize.optimize.tile_grid import Tiling, tile_grid
+from stylize.optimize.tiling import TiledEvaluation
 from stylize.run.pictures import transfer
 from stylize.run.provenance import HOW_NOT_WHAT
 
@@ -74,8 +75,11 @@ def _objectives(net: Network, photo: torch.Tensor, style: torch.Tensor, weights:
 
 def _tiled(net: Network, objective: Objective, photo: torch.Tensor, tile: int, margin: int = 64) -> TiledEvaluation:
     """The tiled evaluation of photos (N, 3, H, W), one per row."""
-    strides = {name: layer_stride("vgg19", name) for name in net.extractor.layers}
-    return TiledEvaluation(objective, list(photo[None] if photo.dim() == 3 else photo), tile, margin, strides)
+    return TiledEvaluation(objective, list(photo[None] if photo.dim() == 3 else photo), _tiling(net, tile, margin))
+
+
+def _tiling(net: Network, tile: int, margin: int = 64) -> Tiling:
+    return Tiling(tile, margin, {name: layer_stride("vgg19", name) for name in net.extractor.layers})
 
 
 def test_content_in_tiles_is_the_untiled_content_error_and_gradient(weights_file: Callable[[str, str], Path]) -> None:
@@ -128,6 +132,29 @@ def test_style_in_tiles_is_the_whole_pictures_statistic_against_the_global_targe
     assert isinstance(whole, Evaluation) and isinstance(parts, Evaluation)
     assert parts.terms[2] == pytest.approx(whole.terms[2], rel=1e-4)
     torch.testing.assert_close(parts.grad, whole.grad, rtol=1e-3, atol=1e-3 * whole.grad.abs().max().item())
+
+
+@pytest.mark.parametrize(("loss", "tolerance"), [("gram", 1e-4), ("wasserstein", 1e-4), ("sliced", 0.02)])
+@pytest.mark.parametrize("source", [False, True])
+def test_style_targets_computed_in_tiles_are_the_whole_styles(
+    weights_file: Callable[[str, str], Path], loss: str, tolerance: float, source: bool
+) -> None:
+    """A style as large as a tiled picture is seen a tile at a time: the mixture of its tiles is itself."""
+    net, _ = _network(weights_file)
+    statistic = style_statistic(loss, 0)
+    style = to_tensor(pattern_image(112, 80, 11))
+    sources = [torch.linspace(0, 1, 112).expand(1, 1, 80, 112).contiguous()] if source else []
+    whole = style_targets(net.extractor, net.choice, [style], statistic=statistic, sources=sources)
+    tiled = style_targets(net.extractor, net.choice, [style], statistic=statistic, sources=sources,
+                          tiling=_tiling(net, 32))  # fmt: skip
+    assert len(_tiling(net, 32).tiles(80, 112)) == 12
+    for name, parts in whole.items():
+        for part, value in parts.items():
+            if part == "directions":
+                assert torch.equal(value, tiled[name][part])
+                continue
+            scale = value.abs().max().clamp_min(1e-6)
+            assert (tiled[name][part] - value).abs().max() <= tolerance * scale, (name, part)
 
 
 def test_sliced_in_tiles_scores_each_tile_against_the_global_target(weights_file: Callable[[str, str], Path]) -> None:

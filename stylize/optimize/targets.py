@@ -13,6 +13,7 @@ from ..network.precision import network_precision
 from .guidance import Guidance, stack_guidance
 from .moments import GramStatistic
 from .statistics import StyleStatistic, StyleTarget, stack_regions, target_rows
+from .tile_grid import Tiling, crop
 
 
 @dataclass(frozen=True)
@@ -63,22 +64,62 @@ def style_targets(
     statistic: StyleStatistic | None = None,
     sources: Sequence[torch.Tensor | None] = (),
     regions: bool = False,
+    tiling: Tiling | None = None,
 ) -> dict[str, StyleTarget]:
     """The styles' targets per layer (`statistic`, default the Gram matrix): blended by `blend` (default:
     equal) into one (rows: 1), or with `regions` one per style, (1, R, ...). Each style is taken from
-    the part of it that its source mask (1, 1, h, w) covers (no sources or None: all of it)."""
+    the part of it that its source mask (1, 1, h, w) covers (no sources or None: all of it). With
+    `tiling`, each style is seen a tile at a time (a style as large as a picture that needs tiles):
+    its distribution is the mixture of its tiles', by their share of it, as a blend is of styles'."""
     statistic = statistic or GramStatistic()
     sources = sources or (None,) * len(styles)
-    summaries: list[dict[str, StyleTarget]] = []
-    for style, source in zip(styles, sources, strict=True):
-        with network_precision(style.device, dtype):  # entered per image: the statistics stay outside it
-            features = extractor(style)
-        summaries.append({lw.name: statistic.describe(features[lw.name].float(), _at(source, features[lw.name]))
-                          for lw in choice.style})  # fmt: skip
+    pieces = [_described(extractor, choice, style, source, dtype, statistic, tiling)
+              for style, source in zip(styles, sources, strict=True)]  # fmt: skip
     if regions:
-        return {lw.name: stack_regions([statistic.mix([s[lw.name]], [1.0]) for s in summaries]) for lw in choice.style}
+        return {lw.name: stack_regions([statistic.mix([s[lw.name] for s, _ in p], [w for _, w in p]) for p in pieces])
+                for lw in choice.style}  # fmt: skip
     shares = blend_shares(blend, len(styles))
+    summaries = [summary for p in pieces for summary, _ in p]
+    shares = [share * within for share, p in zip(shares, pieces, strict=True) for _, within in p]
     return {lw.name: statistic.mix([s[lw.name] for s in summaries], shares) for lw in choice.style}
+
+
+Pieces = list[tuple[dict[str, StyleTarget], float]]  # a style's summaries per layer, each with its share of it
+
+
+def _described(extractor: FeatureExtractor, choice: LayerChoice, style: torch.Tensor, source: torch.Tensor | None,
+               dtype: torch.dtype, statistic: StyleStatistic, tiling: Tiling | None) -> Pieces:  # fmt: skip
+    """One style's summaries: of all of it (share 1), or of each tile, by its share of the style (its
+    area, or its source mask's weight there)."""
+    height, width = style.shape[-2:]
+    tiles = tiling.tiles(height, width) if tiling is not None else ()
+    if len(tiles) <= 1:
+        return [(_describe(extractor, choice, style, source, dtype, statistic), 1.0)]
+    pieces = []
+    for tile in tiles:
+        core = tiling.core(_features(extractor, crop(style, tile.crop), dtype), tile)  # type: ignore[union-attr]
+        part = None if source is None else crop(source, tile.core)
+        weight = float(part.sum()) if part is not None else float(tile.area)
+        pieces.append((_summaries(choice, core, part, statistic), weight))
+    total = sum(weight for _, weight in pieces) or 1.0
+    return [(summary, weight / total) for summary, weight in pieces if weight > 0] or pieces[:1]
+
+
+def _describe(extractor: FeatureExtractor, choice: LayerChoice, style: torch.Tensor, source: torch.Tensor | None,
+              dtype: torch.dtype, statistic: StyleStatistic) -> dict[str, StyleTarget]:  # fmt: skip
+    return _summaries(choice, _features(extractor, style, dtype), source, statistic)
+
+
+def _features(extractor: FeatureExtractor, image: torch.Tensor, dtype: torch.dtype) -> dict[str, torch.Tensor]:
+    with network_precision(image.device, dtype):  # entered per image: the statistics stay outside it
+        features: dict[str, torch.Tensor] = extractor(image)
+    return features
+
+
+def _summaries(choice: LayerChoice, features: dict[str, torch.Tensor], source: torch.Tensor | None,
+               statistic: StyleStatistic) -> dict[str, StyleTarget]:  # fmt: skip
+    return {lw.name: statistic.describe(features[lw.name].float(), _at(source, features[lw.name]))
+            for lw in choice.style}  # fmt: skip
 
 
 def _at(source: torch.Tensor | None, like: torch.Tensor) -> torch.Tensor | None:

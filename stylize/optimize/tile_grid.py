@@ -9,6 +9,8 @@ import itertools
 import math
 from dataclasses import dataclass
 
+import torch
+
 
 @dataclass(frozen=True)
 class Tile:
@@ -43,3 +45,35 @@ def tile_grid(height: int, width: int, tile: int, margin: int, align: int) -> tu
                     min(width, right + margin))  # fmt: skip
             tiles.append(Tile((top, bottom, left, right), crop))
     return tuple(tiles)
+
+
+@dataclass(frozen=True)
+class Tiling:
+    """How pictures are cut: tiles of `size` px seen with `margin` px of context, aligned to the hooked
+    layers' `strides` (input pixels per position), so that a tile's feature cells are the picture's."""
+
+    size: int
+    margin: int
+    strides: dict[str, int]
+
+    def tiles(self, height: int, width: int) -> tuple[Tile, ...]:
+        align = max(self.strides.values())
+        margin = math.ceil(self.margin / align) * align
+        return tile_grid(height, width, max(align, self.size // align * align), margin, align)
+
+    def core(self, features: dict[str, torch.Tensor], tile: Tile) -> dict[str, torch.Tensor]:
+        """A crop's features at the tile's own positions."""
+        (top, bottom, left, right), (c_top, c_bottom, c_left, c_right) = tile.core, tile.crop
+        out = {}
+        for name, value in features.items():
+            s = self.strides[name]
+            h, w = value.shape[-2:]
+            out[name] = value[..., (top - c_top) // s : h - (c_bottom - bottom) // s,
+                              (left - c_left) // s : w - (c_right - right) // s]  # fmt: skip
+        return out
+
+
+def crop(image: torch.Tensor, box: tuple[int, int, int, int]) -> torch.Tensor:
+    """image[..., top:bottom, left:right] for a box (top, bottom, left, right)."""
+    top, bottom, left, right = box
+    return image[..., top:bottom, left:right]

@@ -37,7 +37,7 @@ from .objective import Objective
 from .protocol import Evaluation
 from .statistics import Moments, MomentStatistic, StyleTarget, target_rows
 from .targets import Targets
-from .tile_grid import Tile, tile_grid
+from .tile_grid import Tile, Tiling, crop
 from .tiled_style import MomentSums, pulled, tile_moments
 
 OnTile = Callable[[int, int], None]  # (tiles done in this evaluation, tiles)
@@ -61,13 +61,10 @@ class TiledEvaluation:
     """Evaluates `objective` (whose targets hold the global style targets and full-size guidance, and no
     content) on images (k, 3, H, W) tile by tile; `photos` (N, 3, H, W) give each row's content."""
 
-    def __init__(self, objective: Objective, photos: Sequence[torch.Tensor], tile: int, margin: int,
-                 strides: dict[str, int], on_tile: OnTile | None = None) -> None:  # fmt: skip
-        self.objective, self.strides, self.on_tile = objective, strides, on_tile
-        align = max(strides.values())
-        margin = math.ceil(margin / align) * align
-        height, width = photos[0].shape[-2:]
-        self.tiles = tile_grid(height, width, max(align, tile // align * align), margin, align)
+    def __init__(self, objective: Objective, photos: Sequence[torch.Tensor], tiling: Tiling,
+                 on_tile: OnTile | None = None) -> None:  # fmt: skip
+        self.objective, self.tiling, self.on_tile = objective, tiling, on_tile
+        self.tiles = tiling.tiles(*photos[0].shape[-2:])
         self.content = [self._content(photo) for photo in photos]  # row -> tile -> layer -> (1, C, h, w)
         self.energy = [self._energy(tiles) for tiles in self.content]  # row -> layer -> (1,) mean square
         self.guidance: dict[tuple[int, int], Guidance | None] = {}  # (row, tile) -> its part of the masks
@@ -80,22 +77,14 @@ class TiledEvaluation:
         return columns, len(self.tiles) // columns
 
     def core(self, features: dict[str, torch.Tensor], tile: Tile) -> dict[str, torch.Tensor]:
-        """A crop's features at the tile's own positions."""
-        (top, bottom, left, right), (c_top, c_bottom, c_left, c_right) = tile.core, tile.crop
-        out = {}
-        for name, value in features.items():
-            s = self.strides[name]
-            h, w = value.shape[-2:]
-            out[name] = value[..., (top - c_top) // s : h - (c_bottom - bottom) // s,
-                              (left - c_left) // s : w - (c_right - right) // s]  # fmt: skip
-        return out
+        return self.tiling.core(features, tile)
 
     @torch.no_grad()
     def _content(self, photo: torch.Tensor) -> list[dict[str, torch.Tensor]]:
         layers = [lw.name for lw in self.objective.choice.content]
         found = []
         for tile in self.tiles:
-            features = self.objective.features(_crop(photo[None] if photo.dim() == 3 else photo, tile.crop))
+            features = self.objective.features(crop(photo[None] if photo.dim() == 3 else photo, tile.crop))
             found.append({k: v.float().clone() for k, v in self.core({k: features[k] for k in layers}, tile).items()})
         return found
 
@@ -128,14 +117,14 @@ class TiledEvaluation:
         style, pulls = self._whole_style(image, row) if exact else (0.0, {})
         content = 0.0
         for index, tile in enumerate(self.tiles):
-            crop = _crop(image, tile.crop).detach().clone().requires_grad_(True)
-            core = self.core(self.objective.features(crop), tile)
+            part = crop(image, tile.crop).detach().clone().requires_grad_(True)
+            core = self.core(self.objective.features(part), tile)
             share = tile.area / scale
             loss, tile_content, tile_style = self._tile_loss(core, self.targets(row, index), self.energy[row],
                                                              share, pulls if exact else None)  # fmt: skip
             (loss * scale).backward()  # type: ignore[no-untyped-call]
-            assert crop.grad is not None
-            _crop(grad, tile.crop).add_(crop.grad)
+            assert part.grad is not None
+            crop(grad, tile.crop).add_(part.grad)
             content, style = content + share * tile_content, style + share * tile_style
             if self.on_tile is not None:
                 self.on_tile(index + 1, len(self.tiles))
@@ -169,7 +158,7 @@ class TiledEvaluation:
         sums = MomentSums()
         with torch.no_grad():
             for index, tile in enumerate(self.tiles):
-                core = self.core(self.objective.features(_crop(image, tile.crop)), tile)
+                core = self.core(self.objective.features(crop(image, tile.crop)), tile)
                 sums.add(tile_moments(self.objective, core, self.targets(row, index).guidance))
         return sums.pulls(self.objective, self.targets(row, 0).style, self._shares(row))
 
@@ -182,17 +171,12 @@ class TiledEvaluation:
         return masks[min(row, len(masks) - 1)][None].mean((-1, -2))
 
 
-def _crop(image: torch.Tensor, box: tuple[int, int, int, int]) -> torch.Tensor:
-    top, bottom, left, right = box
-    return image[..., top:bottom, left:right]
-
-
 def _cropped(guidance: Guidance | None, row: int, box: tuple[int, int, int, int]) -> Guidance | None:
     """Picture `row`'s masks (shared ones as they are) cut to `box`."""
     if guidance is None:
         return None
 
     def cut(masks: torch.Tensor | None) -> torch.Tensor | None:
-        return None if masks is None else _crop(masks[min(row, len(masks) - 1)][None], box)
+        return None if masks is None else crop(masks[min(row, len(masks) - 1)][None], box)
 
     return Guidance(cut(guidance.style_masks), cut(guidance.content_weights))

@@ -18,6 +18,7 @@ from ..network.loader import Network
 from ..optimize.statistics import StyleTarget
 from ..optimize.style_losses import style_statistic
 from ..optimize.targets import style_targets
+from ..optimize.tile_grid import Tiling
 from .regions import mask_tensor
 from .stages import fitted_size
 
@@ -34,10 +35,11 @@ class StyleBank:
 
     def targets(
         self, styles: tuple[Image.Image, ...], size: int, look: Look | None = None, sources: Sources = (),
-        regions: bool = False,
+        regions: bool = False, tiling: Tiling | None = None,
     ) -> dict[str, StyleTarget]:  # fmt: skip
         """`styles` scaled to a long side of `size` px (seen through `look`, taken from their
-        `sources`): layer -> parts (1, ...) blended by config.style_blend, or with `regions` (1, R, ...)."""
+        `sources`): layer -> parts (1, ...) blended by config.style_blend, or with `regions` (1, R, ...);
+        computed a tile at a time with `tiling` (the same targets, in less memory)."""
         key = (tuple(id(s) for s in styles), size, tuple(id(m) for m in sources), regions)  # the cache holds them
         if look is None and key in self.cache:
             return self.cache[key][1]
@@ -50,7 +52,7 @@ class StyleBank:
                  for m, t in zip(sources or (None,) * len(styles), tensors, strict=True)]  # fmt: skip
         statistic = style_statistic(self.config.style_loss, self.config.seed, draw=size)  # new directions per size
         targets = style_targets(self.net.extractor, self.net.choice, tensors, self.config.style_blend, self.dtype,
-                                statistic, masks, regions)  # fmt: skip
+                                statistic, masks, regions, tiling)  # fmt: skip
         if look is None:
             self.cache[key] = ((styles, sources), targets)
         return targets

@@ -15,6 +15,7 @@ from ..network.memory import MARGIN
 from ..optimize.objective import LossWeights, Objective
 from ..optimize.style_losses import style_statistic
 from ..optimize.targets import Targets, content_features, stack_targets
+from ..optimize.tile_grid import Tiling
 from ..optimize.tiling import TiledEvaluation, TileStep
 from .colours import Colours
 from .regions import Regions, guidance
@@ -32,25 +33,32 @@ def stage_work(
     """What a stage optimises: its objective; how it fits in memory (network/memory.py): whole (None) or
     in tiles (their evaluation, telling `on_tile` of each tile as TileSteps like `at`); the L-BFGS history."""
     plan = memory_plan(config, at.size, len(inputs), budget)
+    tiling = None
+    if plan.tile is not None:  # each tile seen with MARGIN px of context
+        tiling = Tiling(plan.tile, MARGIN, {name: layer_stride(config.model, name) for name in net.extractor.layers})
     style_px = round((config.style_size or config.size) * long_side / config.size)
-    parts = [stage_targets(net, config, dtype, picture, colours, photo, bank, style_px, plan.tile is None)
+    parts = [stage_targets(net, config, dtype, picture, colours, photo, bank, style_px, tiling)
              for picture, colours, photo in inputs]  # fmt: skip
     objective = stage_objective(net, config, dtype, parts)
-    working = [colours.working(photo) for _, colours, photo in inputs] if plan.tile else []
-    return objective, in_tiles(net, config.model, objective, plan.tile, working, on_tile, at), plan.history
+    if tiling is None:
+        return objective, None, plan.history
+    tell = None if on_tile is None else lambda done, tiles: on_tile(replace(at, tile=done, tiles=tiles))
+    working = [colours.working(photo) for _, colours, photo in inputs]
+    return objective, TiledEvaluation(objective, working, tiling, tell), plan.history
 
 
 def stage_targets(
     net: Network, config: Config, dtype: torch.dtype, picture: Picture, colours: Colours, photo: torch.Tensor,
-    bank: StyleBank, style_px: int, whole: bool = True,
+    bank: StyleBank, style_px: int, tiling: Tiling | None = None,
 ) -> Targets:  # fmt: skip
-    """One picture's targets at a stage: the photo's activations (as its colour plan has it; none for
-    a stage in tiles, where each tile has its own), its styles' targets (whole, or per region) and
-    its guidance (the masks at this size)."""
+    """One picture's targets at a stage: the photo's activations (as its colour plan has it; none in
+    tiles, where each tile has its own), its styles' targets (whole, or per region; a tile at a time
+    with `tiling`) and its guidance (the masks at this size)."""
     regions = picture.regions or Regions()
     look = colours.style_look if colours.mode != "none" else None
-    style = bank.targets(picture.styles, style_px, look, regions.sources, regions=bool(regions.style))
+    style = bank.targets(picture.styles, style_px, look, regions.sources, bool(regions.style), tiling)
     height, width = photo.shape[-2:]
+    whole = tiling is None
     content = content_features(net.extractor, net.choice, colours.working(photo), dtype) if whole else {}
     return Targets(content, style, guidance(picture.regions, height, width, photo.device))
 
@@ -60,17 +68,3 @@ def stage_objective(net: Network, config: Config, dtype: torch.dtype, parts: lis
     weights = LossWeights(config.content_weight, config.style_weight, config.tv_weight, config.range_weight)
     statistic = style_statistic(config.style_loss, config.seed)
     return Objective(net.extractor, net.choice, stack_targets(parts), weights, dtype, statistic)
-
-
-def in_tiles(
-    net: Network, model: str, objective: Objective, tile: int | None, photos: list[torch.Tensor],
-    on_tile: Callable[[TileStep], None] | None, stage: TileStep,
-) -> TiledEvaluation | None:  # fmt: skip
-    """The evaluation of a stage in tiles of `tile` px (None: the stage runs whole), each tile seen with
-    MARGIN px of context and scored against the `photos`' activations there; `on_tile` hears of every
-    tile evaluated, as a TileStep of `stage`."""
-    if tile is None:
-        return None
-    strides = {name: layer_stride(model, name) for name in net.extractor.layers}
-    tell = None if on_tile is None else lambda done, tiles: on_tile(replace(stage, tile=done, tiles=tiles))
-    return TiledEvaluation(objective, photos, tile, MARGIN, strides, tell)
