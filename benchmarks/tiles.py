@@ -1,6 +1,7 @@
 """Big pictures, measured: whole `stylize` processes (peak RSS, wall time), seams, tiled against whole.
 
-    python benchmarks/tiles.py big [--size 4096] [--iterations 30] [--max-memory 8G] [--tile 0] [--limit S]
+    python benchmarks/tiles.py big [--size 4096] [--iterations 30] [--max-memory 8G] [--tile 0] [--scales 0]
+                                   [--limit S]
     python benchmarks/tiles.py seams IMAGE --tile 512
     python benchmarks/tiles.py quality [--size 1024] [--tile 256] [--iterations 30] [--sheet FILE]
     python benchmarks/tiles.py evaluation [--sizes 256,512,1024] [--precision auto]
@@ -11,7 +12,8 @@
   unfinished image, and the same command continues it.
 - seams: the result's mean absolute difference between neighbouring pixels across the lines
   where tile borders fell (the final size's grid for --tile, as stylize lays it out) over the same
-  on every other line; a control grid shifted by half a tile says what the ratio is by chance.
+  on every other line; a control grid shifted by half a tile, and `--against` the same picture
+  made whole, say what the ratio is by chance.
 - quality: the same picture whole and in tiles (--tile), both judged at the output's size by
   ../shared/tools/judge.py; `--sheet` writes them side by side.
 - evaluation: peak RSS of one forward and backward pass at each size in a fresh process (what
@@ -60,6 +62,8 @@ def big(args: argparse.Namespace) -> None:
     flags = ["--size", str(args.size), "--iterations", str(args.iterations), "--progress", "lines"]
     flags += ["--max-memory", args.max_memory] if args.max_memory else []
     flags += ["--tile", str(args.tile)] if args.tile else []
+    flags += ["--scales", str(args.scales)] if args.scales else []
+    flags += ["--device", args.device] if args.device else []
     command = [str(IMAGES / "tubingen.jpg"), str(IMAGES / "starry_night.jpg"), "-o", str(args.out), *flags]
     print("stylize", " ".join(command), flush=True)
     code, wall, peak, err = run_stylize(command, args.limit)
@@ -84,17 +88,22 @@ def seam_ratio(image: np.ndarray, rows: list[int], cols: list[int]) -> tuple[flo
 
 
 def seams(args: argparse.Namespace) -> None:
-    with Image.open(args.image) as opened:
-        image = np.asarray(opened.convert("RGB"))
+    for path in (args.image, *([args.against] if args.against else [])):
+        with Image.open(path) as opened:
+            print(f"{path}:")
+            _seams(np.asarray(opened.convert("RGB")), args.tile)
+
+
+def _seams(image: np.ndarray, tile: int) -> None:
     height, width = image.shape[:2]
-    tiles = tile_grid(height, width, args.tile // ALIGN * ALIGN, MARGIN, ALIGN)
+    tiles = tile_grid(height, width, tile // ALIGN * ALIGN, MARGIN, ALIGN)
     rows = sorted({t.core[0] for t in tiles} - {0})
     cols = sorted({t.core[2] for t in tiles} - {0})
     r, c, both = seam_ratio(image, rows, cols)
-    half = args.tile // 2
+    half = tile // 2
     _, _, control = seam_ratio(image, [y + half for y in rows if y + half < height],
                                [x + half for x in cols if x + half < width])  # fmt: skip
-    print(f"grid {len(cols) + 1}x{len(rows) + 1} tiles of {args.tile} px on {width}x{height}; borders at rows "
+    print(f"grid {len(cols) + 1}x{len(rows) + 1} tiles of {tile} px on {width}x{height}; borders at rows "
           f"{rows} and columns {cols}")  # fmt: skip
     print(f"seams rows={r:.3f} columns={c:.3f} all={both:.3f} control_shifted_half_a_tile={control:.3f}")
 
@@ -160,11 +169,14 @@ def main() -> None:
     p.add_argument("--iterations", default="30")
     p.add_argument("--max-memory", default=None)
     p.add_argument("--tile", type=int, default=0)
+    p.add_argument("--scales", type=int, default=0, help="--scales for stylize (1: only the final size)")
+    p.add_argument("--device", default=None)
     p.add_argument("--limit", type=float, default=None, help="SIGTERM after this many seconds")
     p.add_argument("--out", type=Path, default=Path("big.png"))
     p = parts.add_parser("seams")
     p.add_argument("image", type=Path)
     p.add_argument("--tile", type=int, required=True)
+    p.add_argument("--against", type=Path, default=None, help="the same picture made whole (its ratio, same lines)")
     p = parts.add_parser("quality")
     p.add_argument("--size", type=int, default=1024)
     p.add_argument("--tile", type=int, default=256)

@@ -248,13 +248,13 @@ def test_tiles_through_the_cli_with_regions_record_their_settings(run: Run, tmp_
     left.paste(255, (0, 0, 24, 36))
     left.save(tmp_path / "left.png")
     Image.eval(left, lambda v: 255 - v).save(tmp_path / "right.png")
-    result = run("--tile", "16", "--style-mask", str(tmp_path / "left.png"), "--style-mask",
+    result = run("--tile", "24", "--style-mask", str(tmp_path / "left.png"), "--style-mask",
                  str(tmp_path / "right.png"), "--content-mask", str(tmp_path / "left.png"),
                  styles=("style", "style2"))  # fmt: skip
     assert result.exit_code == 0, result.output
     made = read_rgb(tmp_path / "out.png")
     assert made.size == (40, 30)
-    assert read_metadata(tmp_path / "out.png")["config"]["tile"] == 16
+    assert read_metadata(tmp_path / "out.png")["config"]["tile"] == 24
     assert {"tile", "max_memory"} <= set(HOW_NOT_WHAT)  # an unfinished image made either way resumes
 
 
@@ -287,3 +287,21 @@ def test_a_small_budget_tiles_a_run_and_says_so(run: Run, tmp_path: Path, monkey
     tiles = len(tile_grid(48, 64, int(said.group(1)), 4, 2))
     assert f"64x48 in {tiles} tiles" in result.output and f"tile {tiles}/{tiles}" in result.output  # the bar
     assert read_rgb(tmp_path / "out.png").size == (64, 48)
+
+
+@pytest.mark.slow
+def test_with_the_real_network_tiles_give_the_untiled_objective_and_gradient() -> None:
+    """VGG19 (bundled weights) up to relu5_1, whose receptive field reaches past the 64 px margin."""
+    net = load_network(Config(device="cpu", precision="fp32"))
+    photo, style = to_tensor(pattern_image(320, 240, 12)), to_tensor(pattern_image(256, 256, 13))
+    untiled, tiled = _objectives(net, photo, style, LossWeights(1.0, 5.0, 0.0, 10.0))
+    image = (photo + 0.2 * torch.randn(photo.shape, generator=torch.Generator().manual_seed(0))).clamp(0, 1)
+    (whole,) = evaluate_together(untiled, image, [0])
+    evaluation = _tiled(net, tiled, photo, 128)
+    assert len(evaluation.tiles) == 6
+    (parts,) = evaluation(tiled, image, [0])
+    assert isinstance(whole, Evaluation) and isinstance(parts, Evaluation)
+    assert parts.loss == pytest.approx(whole.loss, rel=1e-4)
+    cosine = torch.nn.functional.cosine_similarity(parts.grad, whole.grad, dim=0)
+    assert cosine > 0.9999
+    assert (parts.grad - whole.grad).norm() < 0.01 * whole.grad.norm()
