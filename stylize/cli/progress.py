@@ -44,6 +44,7 @@ class Progress(Events):
                               bar_format=FILES_BAR)  # fmt: skip
         self.bar: Any = None
         self.bar_stage = 0
+        self.terms = ""  # the losses the bar shows, as of the latest step
 
     def batch_started(self, jobs: Sequence[Job]) -> None:
         self.batch, self.latest, self.credited = list(jobs), {}, {i: 0.0 for i in range(len(jobs))}
@@ -56,7 +57,8 @@ class Progress(Events):
         terms = {"loss": f"{step.loss:.4g}", "content": f"{step.content:.3f}", "style": f"{step.style:.4f}"}
         if self.config.tv_weight > 0:
             terms["tv"] = f"{step.tv:.2e}"
-        self.bar.set_postfix(terms, refresh=False)
+        self.terms = ", ".join(f"{name}={value}" for name, value in terms.items())
+        self.bar.set_postfix_str(self.terms, refresh=False)
         self.latest[step.index] = step
         done = step.overall  # over all stages of this picture
         if self.files is not None:  # the files bar moves with every iteration, so its ETA is smooth
@@ -74,12 +76,13 @@ class Progress(Events):
         """A size in tiles: its bar opens with its first tile (an iteration can take minutes) and says which tile."""
         if self.bar is None or tile.stage != self.bar_stage:
             self._open_bar(tile.stage, tile.stages, tile.images, tile.iterations, tile.done, tile.size, tile.tiles)
-        self.bar.set_postfix_str(f"tile {tile.tile}/{tile.tiles}", refresh=True)
+        self.bar.set_postfix_str(f"{self.terms}, " * bool(self.terms) + f"tile {tile.tile}/{tile.tiles}", refresh=True)
 
     def _open_bar(self, stage: int, stages: int, images: int, iterations: int, done: int, size: tuple[int, int],
                   tiles: int | None = None) -> None:  # fmt: skip
         """One bar per batch and size: each size costs differently, so each gets its own ETA."""
         self.close_bar(complete=True)
+        self.terms = ""
         label = f"{size[0]}x{size[1]}" + (f" x{images}" if images > 1 else "")
         label += f" ({stage}/{stages})" if stages > 1 else ""
         label += f" in {tiles} tiles" if tiles else ""

@@ -70,12 +70,6 @@ class TiledEvaluation:
         self.guidance: dict[tuple[int, int], Guidance | None] = {}  # (row, tile) -> its part of the masks
         self.style: dict[int, dict[str, StyleTarget]] = {}  # row -> its style targets
 
-    @property
-    def grid(self) -> tuple[int, int]:
-        """(columns, rows) of tiles."""
-        columns = sum(t.core[0] == 0 for t in self.tiles)
-        return columns, len(self.tiles) // columns
-
     def core(self, features: dict[str, torch.Tensor], tile: Tile) -> dict[str, torch.Tensor]:
         return self.tiling.core(features, tile)
 
