@@ -25,9 +25,10 @@ from ..config import Config
 from ..errors import ImageError, OptimizationError, SettingsError, WriteError
 from ..io.reading import load_image
 from ..io.saving import remove_stale_parts
+from ..network.devices import memory_budget
 from ..network.layers import min_side
 from ..network.loader import Network
-from ..network.memory import check_memory, memory_budget
+from ..network.memory import check_memory
 from ..network.precision import resolve_precision
 from ..optimize.engine import Result
 from ..run.files import keep_last_good, read_init, read_photo, save_result

@@ -121,3 +121,9 @@ def memory_held(device: torch.device) -> int:
             return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
     except (OSError, ValueError, IndexError, AttributeError):
         return 0
+
+
+def memory_budget(max_memory: int, device: torch.device) -> int:
+    """Bytes a run may use: `max_memory` (--max-memory), or 0 for what is free now plus what this
+    process already holds (its network is part of BASE)."""
+    return max_memory or memory_available(device) + memory_held(device)

@@ -1,9 +1,11 @@
 """How much memory a stage of a run needs, and how it fits a budget: whole, shorter history, or tiles.
 
+No torch here: the command plans with it before torch is imported.
+
 A stage runs whole; or whole with a shorter L-BFGS history; or in tiles (the image evaluated a
 tile at a time, see optimize/tiling.py).
 
-The model, from peak RSS measured on the CPU (benchmarks/memory.py; README "Big pictures"):
+The model, from peak RSS measured on the CPU (benchmarks/tiles.py evaluation; README "Big pictures"):
 
     need = BASE + EVALUATED * (pixels the network sees at once)
                 + pictures * pixels * (IMAGE + PAIR * history)
@@ -17,10 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import torch
-
 from ..errors import ResourceError
-from .devices import memory_available, memory_held
 
 BASE = 768 * 2**20  # bytes: the process, torch and the network's weights (0.63-0.69 GiB measured)
 EVALUATED = 2560  # bytes per pixel in one forward and backward pass (fp32 2.4-2.5 KiB measured; bf16 1.9)
@@ -98,12 +97,6 @@ def _largest_tile(width: int, height: int, pictures: int, budget: int, history: 
         if EVALUATED * crop_pixels(width, height, side) <= free:
             return side
     return 0
-
-
-def memory_budget(max_memory: int, device: torch.device) -> int:
-    """Bytes a run may use: `max_memory` (--max-memory), or 0 for what is free now plus what this
-    process already holds (its network is part of BASE)."""
-    return max_memory or memory_available(device) + memory_held(device)
 
 
 def check_memory(width: int, height: int, pictures: int, budget: int, tile: int | None = None,

@@ -18,8 +18,8 @@ from PIL import Image
 from ..config import Config
 from ..errors import OptimizationError, SettingsError
 from ..io.tensors import resize_exact, to_tensor
+from ..network.devices import memory_budget
 from ..network.loader import Network, load_network
-from ..network.memory import memory_budget
 from ..network.precision import resolve_precision
 from ..optimize.engine import OnStep, OptimizerSettings, Result, Step, optimize_batch
 from ..optimize.evaluation import evaluation_for
