@@ -5,6 +5,7 @@
     python benchmarks/tiles.py seams IMAGE --tile 512
     python benchmarks/tiles.py quality [--size 1024] [--tile 256] [--iterations 30] [--sheet FILE]
     python benchmarks/tiles.py evaluation [--sizes 256,512,1024] [--precision auto]
+    python benchmarks/tiles.py timing [--size 4096] [--tile 784]
 
 - big: `stylize tubingen.jpg starry_night.jpg -o OUT --size N --iterations K` as a child process;
   its peak RSS (the kernel's ru_maxrss of the child, exact), wall time and what it printed (the
@@ -18,6 +19,8 @@
   ../shared/tools/judge.py; `--sheet` writes them side by side.
 - evaluation: peak RSS of one forward and backward pass at each size in a fresh process (what
   network/memory.py's EVALUATED and BASE come from).
+- timing: seconds per evaluation at 512 px whole and at --size in --tile px tiles (what a big
+  run's time per iteration is made of), with the time the tiled targets take.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import torch
 from common import SHARED, judge
 from PIL import Image
 
@@ -161,6 +165,52 @@ def evaluation(args: argparse.Namespace) -> None:
               f"GiB, {(int(peak) - int(before)) / int(pixels):.0f} B per pixel evaluated")  # fmt: skip
 
 
+def timing(args: argparse.Namespace) -> None:
+    """Seconds per evaluation: tubingen + starry_night at 512 px whole, then at --size in --tile px tiles."""
+    from stylize.config import Config
+    from stylize.io.tensors import resize_exact, to_tensor
+    from stylize.network.layers import layer_stride
+    from stylize.network.loader import load_network
+    from stylize.network.precision import resolve_precision
+    from stylize.optimize.evaluation import evaluate_together
+    from stylize.optimize.objective import LossWeights, Objective
+    from stylize.optimize.targets import Targets, content_features, style_targets
+    from stylize.optimize.tile_grid import Tiling
+    from stylize.optimize.tiling import TiledEvaluation
+
+    config = Config()
+    net = load_network(config)
+    dtype, weights = resolve_precision(config.precision, net.device), LossWeights(1, 5, 0, 10)
+    with Image.open(IMAGES / "tubingen.jpg") as c, Image.open(IMAGES / "starry_night.jpg") as s:
+        content, style = c.convert("RGB"), s.convert("RGB")
+
+    def at(image: Image.Image, long_side: int) -> torch.Tensor:
+        scale = long_side / max(image.size)
+        return to_tensor(resize_exact(image, round(image.height * scale), round(image.width * scale)))
+
+    photo, painting = at(content, 512), at(style, 512)
+    targets = Targets(content_features(net.extractor, net.choice, photo, dtype),
+                      style_targets(net.extractor, net.choice, [painting], None, dtype))  # fmt: skip
+    whole = Objective(net.extractor, net.choice, targets, weights, dtype)
+    evaluate_together(whole, photo, [0])  # warm up
+    started = time.perf_counter()
+    evaluate_together(whole, photo, [0])
+    small = time.perf_counter() - started
+    print(f"{photo.shape[-1]}x{photo.shape[-2]} whole: {small:.2f} s per evaluation", flush=True)
+    tiling = Tiling(args.tile, MARGIN, {name: layer_stride(config.model, name) for name in net.extractor.layers})
+    photo, painting = at(content, args.size), at(style, args.size)
+    started = time.perf_counter()
+    styles = style_targets(net.extractor, net.choice, [painting], None, dtype, tiling=tiling)
+    tiled = Objective(net.extractor, net.choice, Targets({}, styles), weights, dtype)
+    evaluation = TiledEvaluation(tiled, [photo], tiling)
+    print(f"targets in {len(evaluation.tiles)} tiles: {time.perf_counter() - started:.0f} s", flush=True)
+    started = time.perf_counter()
+    evaluation(tiled, photo, [0])
+    big = time.perf_counter() - started
+    print(f"{photo.shape[-1]}x{photo.shape[-2]} in {len(evaluation.tiles)} tiles of {args.tile} px: {big:.0f} s per "
+          f"evaluation, {big / small:.0f}x the small one")  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parts = parser.add_subparsers(dest="part", required=True)
@@ -183,11 +233,14 @@ def main() -> None:
     p.add_argument("--iterations", default="30")
     p.add_argument("--out", type=Path, default=Path("."))
     p.add_argument("--sheet", type=Path, default=None)
+    p = parts.add_parser("timing")
+    p.add_argument("--size", type=int, default=4096)
+    p.add_argument("--tile", type=int, default=784)
     p = parts.add_parser("evaluation")
     p.add_argument("--sizes", default="256,512,1024")
     p.add_argument("--precision", default="auto")
     args = parser.parse_args()
-    {"big": big, "seams": seams, "quality": quality, "evaluation": evaluation}[args.part](args)
+    {"big": big, "seams": seams, "quality": quality, "evaluation": evaluation, "timing": timing}[args.part](args)
 
 
 if __name__ == "__main__":
