@@ -217,7 +217,7 @@ def test_the_memory_plan_runs_whole_shortens_the_history_then_tiles() -> None:
     with pytest.raises(ResourceError, match="even in tiles") as refused:
         memory.plan_memory(4096, 3072, 1, 2 * 2**30)
     assert "--max-memory" in (refused.value.hint or "")
-    note = memory.check_memory(4096, 3072, 1, 8 * 2**30)
+    note = memory.plan_note(memory.plan_memory(4096, 3072, 1, 8 * 2**30), 4096, 3072, 1, 8 * 2**30)
     assert note is not None and "tiles of" in note
 
 

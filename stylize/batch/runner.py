@@ -26,15 +26,14 @@ from ..errors import ImageError, OptimizationError, SettingsError, WriteError
 from ..io.reading import load_image
 from ..io.saving import remove_stale_parts
 from ..network.devices import memory_budget
-from ..network.layers import min_side
 from ..network.loader import Network
-from ..network.memory import check_memory
+from ..network.memory import plan_note
 from ..network.precision import resolve_precision
 from ..optimize.engine import Result
 from ..run.files import keep_last_good, read_init, read_photo, save_result
 from ..run.pictures import Picture, Resume, transfer_batch
 from ..run.regions import Masks, load_masks
-from ..run.stages import stage_sizes
+from ..run.stages import memory_plan, stage_sizes
 from ..run.styles import StyleBank
 from .batches import Batch, Grouping, load_styles, size_notes
 from .plan import Job, is_done
@@ -124,9 +123,9 @@ class _Runner:
         if not batches:
             return
         largest = max(batches, key=lambda b: b.sizes[-1][0] * b.sizes[-1][1] * len(b.jobs))
-        (width, height), config = largest.sizes[-1], self.config
-        note = check_memory(width, height, len(largest.jobs), memory_budget(config.max_memory, self.net.device),
-                            config.tile or None, min_side(config))  # fmt: skip
+        (width, height), budget = largest.sizes[-1], memory_budget(self.config.max_memory, self.net.device)
+        plan = memory_plan(self.config, (width, height), len(largest.jobs), budget)  # ResourceError if it cannot fit
+        note = plan_note(plan, width, height, len(largest.jobs), budget)
         if note:
             self.events.info(note)
 

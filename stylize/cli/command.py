@@ -31,7 +31,7 @@ Examples:
   stylize "frames/*.png" -s starry.jpg -o out/ --name "{index:05d}.png" --shard 1/4 --log run.jsonl
   stylize photo.jpg starry.jpg -o out.png --size 1024 --iterations 200
   stylize photo.jpg starry.jpg -o big.png --size 2048              (coarse to fine: 512, 1024, 2048 px)
-    stylize photo.jpg starry.jpg -o print.png --size 4096 --max-memory 8G   (in tiles: larger than memory)
+  stylize photo.jpg starry.jpg -o print.png --size 4096 --max-memory 8G   (in tiles: larger than memory)
   stylize photo.jpg starry.jpg -o out.png --precision fp32         (float32 everywhere)
   stylize photo.jpg a.jpg b.jpg --style-blend 0.7,0.3 -o blend.png
   stylize photo.jpg starry.jpg -o out.png --preserve-colors luminance   (the photo's colours)

@@ -99,11 +99,9 @@ def _largest_tile(width: int, height: int, pictures: int, budget: int, history: 
     return 0
 
 
-def check_memory(width: int, height: int, pictures: int, budget: int, tile: int | None = None,
-                 least_tile: int = ALIGN) -> str | None:  # fmt: skip
-    """What a user should know about how the largest stage fits (None: whole, as always); raises
-    ResourceError (with what would fit) when it cannot fit even in tiles."""
-    plan = plan_memory(width, height, pictures, budget, tile, least_tile)
+def plan_note(plan: MemoryPlan, width: int, height: int, pictures: int, budget: int) -> str | None:
+    """What a user should know about how a stage of `pictures` images of width x height fits `budget`
+    by `plan` (None: whole, as always)."""
     told = f"{pictures} picture(s) of {width}x{height}"
     if plan.tile is not None:
         return (f"{told} are optimised in tiles of {plan.tile} px, L-BFGS keeping {plan.history} curvature pairs, "
