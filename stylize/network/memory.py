@@ -64,7 +64,7 @@ def plan_memory(width: int, height: int, pictures: int, budget: int, tile: int |
     if tile is not None and tile < max(width, height):
         return _tiled(width, height, pictures, budget, tile)
     for history in range(FULL_HISTORY, WHOLE_LEAST_HISTORY - 1, -1):
-        if (need := stage_need(width, height, pictures, history, None)) <= budget or tile is not None:
+        if (need := stage_need(width, height, pictures, history, None)) <= budget:
             return MemoryPlan(history, None, need)
     for history in range(TILED_HISTORY, LEAST_HISTORY - 1, -1):  # a shorter history before a small tile
         largest = _largest_tile(width, height, pictures, budget, history)
