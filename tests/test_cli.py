@@ -272,7 +272,8 @@ def test_ctrl_c_saves_the_unfinished_image_and_exits_130(
     from stylize.optimize import engine
     from stylize.run import pictures
 
-    def interrupted(objective: object, init: object, settings: object, on_step: object, evaluate: object) -> object:
+    def interrupted(objective: object, init: object, settings: object, on_step: object, evaluate: object,
+                    steering: object = None) -> object:  # fmt: skip
         def stop_at_second(step: engine.Step) -> None:
             assert callable(on_step)
             on_step(step)

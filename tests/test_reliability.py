@@ -34,7 +34,8 @@ def stop_at(iteration: int, monkeypatch: pytest.MonkeyPatch, seen: list[int] | N
     from stylize.optimize import engine
     from stylize.run import pictures
 
-    def interrupted(objective: object, init: object, settings: object, on_step: object, evaluate: object) -> object:
+    def interrupted(objective: object, init: object, settings: object, on_step: object, evaluate: object,
+                    steering: object = None) -> object:  # fmt: skip
         if seen is not None:
             seen.append(settings.iterations)  # type: ignore[attr-defined]
 

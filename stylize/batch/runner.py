@@ -30,6 +30,7 @@ from ..network.loader import Network
 from ..network.memory import plan_note
 from ..network.precision import resolve_precision
 from ..optimize.engine import Result
+from ..optimize.steering import Steering
 from ..run.files import keep_last_good, read_init, read_photo, save_result
 from ..run.pictures import Picture, Resume, transfer_batch
 from ..run.regions import Masks, load_masks
@@ -53,14 +54,15 @@ class RunOptions:
 
 def run_jobs(
     jobs: Sequence[Job], config: Config, net: Network, options: RunOptions, events: Events,
-    report: Report | None = None, masks: Masks | None = None,
+    report: Report | None = None, masks: Masks | None = None, steering: Steering | None = None,
 ) -> Report:  # fmt: skip
     """Make every job's result (or skip or fail it); the report (`report`, if given, so that a caller
     that is interrupted still has it) says what happened to each. `masks`: the run's, read for the
-    whole list of styles (default: read here, for the jobs' styles in order)."""
+    whole list of styles (default: read here, for the jobs' styles in order). `steering`: the live
+    page's controls (a batch it skips is reported skipped and not written)."""
     report, log = report or Report(), JsonLog(options.log)
     masks = masks or load_masks(config, list(dict.fromkeys(p for job in jobs for p in job.styles)))
-    runner = _Runner(config, net, options, events, report, log, masks)
+    runner = _Runner(config, net, options, events, report, log, masks, steering)
     try:
         runner.run(jobs)
     finally:
@@ -76,9 +78,10 @@ def release_memory(device: torch.device) -> None:
 class _Runner:
     def __init__(
         self, config: Config, net: Network, options: RunOptions, events: Events, report: Report, log: JsonLog,
-        masks: Masks,
+        masks: Masks, steering: Steering | None,
     ) -> None:  # fmt: skip
         self.config, self.net, self.options, self.events, self.masks = config, net, options, events, masks
+        self.steering = steering
         self.report, self.log = report, log
         self.grouping = Grouping(config, net.device, options.resume, self.failed, events.warning, events.info)
 
@@ -158,9 +161,14 @@ class _Runner:
         started = time.monotonic()
         outcomes = self.transfer(pictures, ready, bank, batch.sizes[-1])
         seconds = (time.monotonic() - started) / len(ready)  # a batch's images share its time
+        skipped = self.steering is not None and self.steering.skipping
         for job, outcome, alpha in zip(ready, outcomes, alphas, strict=True):
-            if not self.stopped:
+            if skipped:
+                self.record(JobOutcome(job, SKIPPED, note="skipped from the preview page", seconds=seconds))
+            elif not self.stopped:
                 self.record(self.save(job, outcome, seconds, alpha))
+        if self.steering is not None:
+            self.steering.end_batch()
 
     def resume(self, job: Job, batch: Batch) -> Resume | None:
         """The unfinished image a killed run left for `job`, where the batch resumes; None: from the start."""
@@ -175,7 +183,8 @@ class _Runner:
         """transfer_batch; when the device runs out of memory, the two halves one after the other."""
         self.events.batch_started(jobs)
         try:
-            return transfer_batch(pictures, self.config, self.net, self.events.step, bank, self.events.tile)
+            return transfer_batch(pictures, self.config, self.net, self.events.step, bank, self.events.tile,
+                                  self.steering)  # fmt: skip
         except (torch.OutOfMemoryError, MemoryError):
             release_memory(self.net.device)
             width, height = size

@@ -165,7 +165,7 @@ class Progress(Events):
 def describe(outcome: JobOutcome) -> str:
     job = outcome.job
     if outcome.status == SKIPPED:
-        return f"skipped {job.output} (already there; --overwrite to redo)"
+        return f"skipped {job.output} ({outcome.note or 'already there; --overwrite to redo'})"
     size = f"{outcome.size[0]}x{outcome.size[1]}, " if outcome.size else ""
     note = f"; {outcome.note}" if outcome.note else ""
     return f"wrote {job.output} ({size}{outcome.iterations} iterations, {outcome.seconds:.0f}s{note})"

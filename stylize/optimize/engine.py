@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 
@@ -29,6 +29,7 @@ from .evaluation import Evaluate, EvaluationOutcome, NonFinite, evaluate_togethe
 from .lbfgs import lbfgs
 from .objective import Objective
 from .protocol import Accepted, Coroutine
+from .steering import STEERABLE, Steering, WeightChange
 from .stopping import Plateau
 
 MAX_RECOVERIES = 3  # non-finite losses survived (by restarting from the best image) per image
@@ -62,6 +63,7 @@ class Step:
     index: int = 0  # which image of the batch (0-based)
     images: int = 1  # how many images the batch optimises together
     overall: int = 0  # iterations over all sizes so far, a resumed run's included (set by run.pictures)
+    weights: dict[str, float] | None = None  # the content, style and tv weights in force (they may be steered)
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,7 @@ class Result:
     style: float
     tv: float
     note: str | None = None  # why the run ended before `iterations`, or what it recovered from
+    changes: tuple[WeightChange, ...] = ()  # weights changed while it ran (--preview), in order
 
 
 OnStep = Callable[[Step], None]
@@ -85,28 +88,57 @@ def optimize_batch(
     settings: OptimizerSettings,
     on_step: OnStep | None = None,
     evaluate: Evaluate = evaluate_together,
+    steering: Steering | None = None,
 ) -> list[Result | OptimizationError]:
-    """Optimise a batch (B, 3, H, W), image i against row i of the objective's targets.
+    """Optimise a batch (B, 3, H, W), image i against row i of the objective's targets; `steering`
+    (the live page's controls) is heard between evaluation rounds.
 
     Returns one Result per image, or the OptimizationError that ended that image (the others go on).
     """
-    runs = [_ImageRun(i, init[i], settings, len(init), on_step) for i in range(len(init))]
+    changed = steering.start() if steering is not None else {}  # weights changed earlier in the run hold here too
+    if steering is not None:
+        objective.weights = replace(objective.weights, **changed)
+    weights = _steerable(objective) if steering is not None else None
+    runs = [_ImageRun(i, init[i], settings, len(init), on_step, weights) for i in range(len(init))]
+    for run in runs:
+        run.changes = [WeightChange(0, name, value) for name, value in changed.items()]
     while pending := [run for run in runs if run.request is not None]:
         points = torch.stack([run.point() for run in pending])  # (k, 3, H, W)
         for run, outcome in zip(pending, evaluate(objective, points, [run.index for run in pending]), strict=True):
             run.receive(outcome)
+        if steering is not None:
+            _steer(steering, objective, runs)
     return [run.outcome() for run in runs]
+
+
+def _steer(steering: Steering, objective: Objective, runs: list[_ImageRun]) -> None:
+    """Between rounds: a stop ends every picture where it is; new weights change the objective, so
+    each picture restarts its optimiser (curvature memory forgotten) from its current image."""
+    directive = steering.between()
+    if directive.stop:
+        for run in runs:
+            run.stop("stopped from the preview page")
+    elif directive.weights:
+        objective.weights = replace(objective.weights, **directive.weights)
+        for run in runs:
+            run.restart(directive.weights, _steerable(objective))
+
+
+def _steerable(objective: Objective) -> dict[str, float]:
+    return {name: getattr(objective.weights, name) for name in STEERABLE}
 
 
 class _ImageRun:
     """One image of a batch: its optimiser coroutine, its best point, its counts."""
 
-    def __init__(
-        self, index: int, start: torch.Tensor, settings: OptimizerSettings, images: int, on_step: OnStep | None
-    ) -> None:
+    def __init__(self, index: int, start: torch.Tensor, settings: OptimizerSettings, images: int,
+                 on_step: OnStep | None, weights: dict[str, float] | None) -> None:  # fmt: skip
         self.index, self.settings, self.images, self.on_step = index, settings, images, on_step
+        self.weights = weights  # the steerable weights in force, reported with each step (None: not steered)
         self.shape = start.shape  # (3, H, W)
         self.best = start.detach().reshape(-1).clone().contiguous()
+        self.current = self.best  # the last accepted point (the start until then)
+        self.changes: list[WeightChange] = []
         self.best_loss, self.best_terms = math.inf, (math.nan,) * 4
         self.evaluations = self.done = self.recoveries = 0
         self.note: str | None = None
@@ -140,6 +172,7 @@ class _ImageRun:
             request = self.coroutine.send(outcome)
             while isinstance(request, Accepted):
                 self.done += 1
+                self.current = request.point
                 self._report(request)
                 if self.done >= self.settings.iterations or self._plateau(request):
                     self.request = None
@@ -149,6 +182,20 @@ class _ImageRun:
         except StopIteration as stop:
             self.note, self.request = f"converged after {self.done} iterations: {stop.value}", None
 
+    def stop(self, why: str) -> None:
+        if self.request is not None:
+            self.note, self.request = why, None
+
+    def restart(self, changed: dict[str, float], weights: dict[str, float]) -> None:
+        """The objective changed: start afresh from the current image (its old losses compare with nothing)."""
+        if self.request is None:
+            return
+        self.changes += [WeightChange(self.done, name, value) for name, value in changed.items()]
+        self.weights = weights
+        self.best, self.best_loss = self.current, math.inf
+        self.plateau = self.settings.until.watch() if self.settings.until else None
+        self._start()
+
     def _plateau(self, accepted: Accepted) -> bool:
         return self.plateau is not None and self.plateau.reached(accepted.evaluation.loss)
 
@@ -157,7 +204,8 @@ class _ImageRun:
             return
         total, content, style, tv = accepted.evaluation.terms
         self.on_step(Step(self.done, self.settings.iterations, self.evaluations, total, content, style, tv,
-                          accepted.point.view(1, *self.shape), index=self.index, images=self.images))  # fmt: skip
+                          accepted.point.view(1, *self.shape), index=self.index, images=self.images,
+                          weights=self.weights))  # fmt: skip
 
     def _recover(self, reason: str) -> None:
         """Go back to the best point seen, or give up (keeping it) after too many tries."""
@@ -180,4 +228,5 @@ class _ImageRun:
         if self.error is not None:
             return self.error
         total, content, style, tv = self.best_terms
-        return Result(self.image(), self.done, self.evaluations, total, content, style, tv, self.note)
+        return Result(self.image(), self.done, self.evaluations, total, content, style, tv, self.note,
+                      tuple(self.changes))

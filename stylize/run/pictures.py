@@ -23,6 +23,7 @@ from ..network.loader import Network, load_network
 from ..network.precision import resolve_precision
 from ..optimize.engine import OnStep, OptimizerSettings, Result, Step, optimize_batch
 from ..optimize.evaluation import evaluation_for
+from ..optimize.steering import Steering, picture_changes
 from ..optimize.tiling import TileStep
 from .colours import Colours
 from .inits import initial_image, sample
@@ -86,19 +87,17 @@ def check_style_count(count: int, config: Config) -> None:
 
 
 def transfer_batch(
-    pictures: Sequence[Picture],
-    config: Config,
-    net: Network,
-    on_step: OnStep | None = None,
-    bank: StyleBank | None = None,
-    on_tile: Callable[[TileStep], None] | None = None,
-) -> list[Result | OptimizationError]:
+    pictures: Sequence[Picture], config: Config, net: Network, on_step: OnStep | None = None,
+    bank: StyleBank | None = None, on_tile: Callable[[TileStep], None] | None = None,
+    steering: Steering | None = None,
+) -> list[Result | OptimizationError]:  # fmt: skip
     """Make several pictures of the same size together, each independent of the others.
 
     Coarse to fine: each stage starts from the last one's result, upsampled. A picture whose
     optimisation fails (OptimizationError, carrying its last good image) leaves the batch.
     Resumed pictures (all of a batch alike) start at their stage with the iterations left. A
-    stage may run in tiles (`work.stage_work`); `on_tile` hears of each tile evaluated."""
+    stage may run in tiles (`work.stage_work`); `on_tile` hears of each tile evaluated; `steering`:
+    the live page's controls."""
     sizes, point = _alike(pictures, config)
     check_tile(config)
     torch.manual_seed(config.seed)
@@ -129,11 +128,12 @@ def transfer_batch(
                                     stage.iterations, finish)  # fmt: skip
             settings = OptimizerSettings(config.optimizer, max(1, stage.iterations - already), config.learning_rate,
                                          stage.until, history)  # fmt: skip
-            done = optimize_batch(objective, torch.cat(starts), settings, on_stage_step, evaluation or evaluate)
+            evaluating = evaluation or evaluate
+            done = optimize_batch(objective, torch.cat(starts), settings, on_stage_step, evaluating, steering)
             _record(outcomes, alive, done, finish)
     finally:
         release()
-    return [o if isinstance(o, OptimizationError) else _combined(o, point.total_done, finish, i)
+    return [o if isinstance(o, OptimizationError) else _combined(o, point.total_done, finish, i, config)
             for i, o in enumerate(outcomes)]  # fmt: skip
 
 
@@ -211,10 +211,16 @@ def _staged(
                                         overall=bases[step.index] + step.iteration, image=image(step)))  # fmt: skip
 
 
-def _combined(results: list[Result], done_before: int, finish: Finish | None, picture: int) -> Result:
-    """The last stage's result as a picture, with the work of all stages counted (and a killed run's before)."""
+def _combined(results: list[Result], done_before: int, finish: Finish | None, picture: int,
+              config: Config) -> Result:  # fmt: skip
+    """The last stage's result as a picture, with the work of all stages counted (and a killed run's
+    before), and the weights steered from the config's as they changed over all stages."""
+    initial = {"content": config.content_weight, "style": config.style_weight, "tv": config.tv_weight}
     last = results[-1]
-    notes = [r.note for r in results if r.note]
+    notes = list(dict.fromkeys(r.note for r in results if r.note))  # a stop is heard at every size after it
     image = last.image if finish is None else finish(picture, last.image)
+    bases = [done_before + sum(r.iterations for r in results[:k]) for k in range(len(results))]
+    changes = picture_changes([(base, r.changes) for base, r in zip(bases, results, strict=True)], initial)
     return replace(last, image=image.cpu(), iterations=done_before + sum(r.iterations for r in results),
-                   evaluations=sum(r.evaluations for r in results), note="; ".join(notes) or None)  # fmt: skip
+                   evaluations=sum(r.evaluations for r in results), note="; ".join(notes) or None,
+                   changes=changes)  # fmt: skip

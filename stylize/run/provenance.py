@@ -52,8 +52,9 @@ def result_metadata(content: Path, styles: Sequence[Path], config: Config, resul
     if config.metadata == "none":
         return None
     losses = {"total": result.loss, "content": result.content, "style": result.style, "tv": result.tv}
+    steered = [{"iteration": c.iteration, "weight": c.name, "value": c.value} for c in result.changes]
     return {**describe_run(content, styles, config, config.metadata), "iterations_done": result.iterations,
-            "final_loss": losses}  # fmt: skip
+            "final_loss": losses, **({"steered": steered} if steered else {})}  # fmt: skip
 
 
 def unfinished_metadata(
