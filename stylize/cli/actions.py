@@ -9,6 +9,7 @@ import json
 import os
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +21,7 @@ from ..batch.plan import Job, make_jobs, parse_shard, shard
 from ..config import Config
 from ..errors import ImageError, SettingsError
 from ..network.layers import layer_names
+from .live import check_preview, keep_page, live_page
 from .progress import Progress
 from .settings import BatchFlags
 from .signals import Stopped, say, stop_on_signals
@@ -63,6 +65,7 @@ def plan_work(
         raise SettingsError("--style-blend mixes styles into one picture; --each-style makes one picture per style")
     check_style_count(1 if flags.each_style else len(style_paths), config)
     check_tile(config)
+    check_preview(flags)
     masks = load_masks(config, style_paths)
     jobs = make_jobs(content_paths, style_paths, output, folder, config, flags.each_style, flags.name)
     if not folder:
@@ -87,15 +90,18 @@ def run(contents: list[str], styles: list[str], output: Path, config: Config, fl
     from ..batch.runner import RunOptions, run_jobs
     from ..network.loader import load_network
 
+    if flags.preview is not None and config.batch_size == 0:
+        config = replace(config, batch_size=1)  # the page shows one picture: watch and steer one at a time
     network = load_network(config, on_download=None if quiet else _download_bar())
     progress = Progress(len(jobs), config, "none" if quiet else _progress_mode(flags.progress, len(jobs)))
     options = RunOptions(overwrite=flags.overwrite or single, resume=not flags.overwrite, fail_fast=flags.fail_fast,
                          log=flags.log)  # fmt: skip
     report = Report()
     try:
-        with stop_on_signals():  # the handlers stay until the unfinished pictures are saved
+        with stop_on_signals(), live_page(flags, len(jobs), config) as live:  # handlers stay until pictures are kept
             try:
-                run_jobs(jobs, config, network, options, progress, report, masks)
+                events = live.events(progress) if live else progress
+                run_jobs(jobs, config, network, options, events, report, masks, live.steering if live else None)
             except (KeyboardInterrupt, Stopped) as stop:
                 why = "interrupted" if isinstance(stop, KeyboardInterrupt) else f"stopped by {stop}"
                 report.stop_reason = report.stop_reason or why
@@ -103,11 +109,13 @@ def run(contents: list[str], styles: list[str], output: Path, config: Config, fl
                 if not single and not quiet:
                     say(f"stylize: {report.summary(len(jobs))}")
                 raise
+            progress.close()
+            if not single and not quiet:
+                click.echo(f"stylize: {report.summary(len(jobs))}", err=True)
+            keep_page(live, flags)
     finally:
         progress.close()
         network.extractor.close()  # remove the forward hooks
-    if not single and not quiet:
-        click.echo(f"stylize: {report.summary(len(jobs))}", err=True)
     return report.exit_code
 
 

@@ -20,6 +20,7 @@ from ..version import __version__
 from .colour_flags import COLOURS_AND_REGIONS
 from .flags import MESSAGES_AND_TOOLS, PICTURE, WORK_LIST, flags
 from .memory_flags import MEMORY
+from .preview_flags import PREVIEW
 from .settings import build_config, build_flags
 from .signals import Stopped, say
 
@@ -38,6 +39,7 @@ Examples:
   stylize photo.jpg a.jpg b.jpg --style-mask left.png --style-mask right.png -o out.png   (a style per region)
   stylize photo.jpg starry.jpg -o out.png --style-weight 30        (more paint)
   stylize photo.jpg starry.jpg -o out.png --style-layers relu1_1:0.5,relu2_1,relu3_1 (finer strokes)
+  stylize photo.jpg starry.jpg -o out.png --preview 8000         (watch and steer it in a browser)
   stylize --list-layers --model vgg16
   stylize --inspect out.png                                        (how it was made)
 """
@@ -66,6 +68,7 @@ def _fail(err: BaseException, verbose: bool) -> NoReturn:
 @flags(PICTURE)
 @flags(COLOURS_AND_REGIONS)
 @flags(MEMORY)
+@flags(PREVIEW)
 @flags(MESSAGES_AND_TOOLS)
 @click.version_option(__version__, prog_name="stylize")
 def main(inputs: tuple[str, ...], style_options: tuple[str, ...], output: Path | None, quiet: bool, verbose: bool,

@@ -25,6 +25,8 @@ class BatchFlags:
     shard: str | None = None
     log: Path | None = None
     progress: str = "auto"
+    preview: str | None = None  # [HOST:]PORT of the live page; None: no page
+    preview_keep: bool = False  # the page stays after the run, until Ctrl-C
 
 
 def build_flags(options: dict[str, Any]) -> BatchFlags:
