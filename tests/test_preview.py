@@ -181,3 +181,13 @@ def test_the_picture_is_copied_at_most_a_few_times_a_second(tmp_path: Path) -> N
         state.step(i, (1.0, 1.0, 1.0, 0.0), image, {}, None, last=False)
     assert state.image_version <= 3  # begin, the first step, perhaps one more: not 50
     assert len(state.view(None)[0]["history"]) == 50  # but every loss point is kept
+
+
+def test_a_steered_weight_is_marked_where_the_run_took_it(tmp_path: Path) -> None:
+    state = LiveState(1, 100, {"content": 1.0, "style": 5.0, "tv": 0.0})
+    state.begin(0, tmp_path / "a.png", (tmp_path / "s.png",), tmp_path / "a-out.png")
+    image = torch.zeros(1, 3, 8, 8)
+    for i, style in ((1, 5.0), (2, 5.0), (3, 40.0), (4, 40.0)):
+        state.step(i, (1.0, 1.0, 1.0, 0.0), image, {}, {"content": 1.0, "style": style, "tv": 0.0}, last=False)
+    data = state.view(None)[0]
+    assert data["picture"]["marks"] == [[2, "style 40"]] and data["weights"]["style"] == 40.0

@@ -38,6 +38,7 @@ class Picture:
     started: float = field(default_factory=time.monotonic)
     history: list[list[float]] = field(default_factory=list)  # [iteration, seconds, total, content, style, tv]
     step: dict[str, Any] = field(default_factory=dict)  # stage, stages, size, iteration, iterations
+    marks: list[list[Any]] = field(default_factory=list)  # [iteration, what changed]: weights steered here
 
 
 class LiveState:
@@ -81,6 +82,9 @@ class LiveState:
             self.picture.history.append([iteration, round(now - self.picture.started, 3), *losses])
             self.picture.step = progress
             if weights:
+                changed = [f"{k} {v:g}" for k, v in weights.items() if self.weights.get(k) != v]
+                if changed and self.picture.history[:-1]:  # a change during this picture, not its start
+                    self.picture.marks.append([iteration - 1, ", ".join(changed)])
                 self.weights = dict(weights)
             if snapshot is not None:
                 self.image, self._copied = snapshot, now
@@ -157,7 +161,7 @@ class LiveState:
             if picture is not None:
                 data["picture"] = {"index": picture.index, "content": picture.content.name,
                                    "output": str(picture.output), "styles": [s.name for s in picture.styles],
-                                   "step": picture.step, "eta": self._picture_eta(picture, now)}  # fmt: skip
+                                   "step": picture.step, "marks": picture.marks, "eta": self._picture_eta(picture, now)}  # fmt: skip
             return data, (picture.index if picture else -1, known + len(history))
 
     def _picture_eta(self, picture: Picture, now: float) -> float | None:

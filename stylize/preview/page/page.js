@@ -13,6 +13,7 @@ const WEIGHTS = ["style", "content", "tv"];
 const SLIDER_ZERO = -3;  // the slider's far left means 0
 
 let history = [];        // [iteration, seconds, total, content, style, tv] of the current picture
+let marks = [];          // [iteration, what changed]: where the weights were steered
 let pictureIndex = null;
 let imageShown = 0, imageLoading = false, imagesLoaded = 0;
 let axis = "iteration";
@@ -106,6 +107,7 @@ function showImage(version) {
 
 function showPicture(picture) {
   if (!picture) return;
+  marks = picture.marks || [];
   if (picture.index !== pictureIndex) {
     pictureIndex = picture.index;
     $("content").src = withToken("image/content?p=" + picture.index);
@@ -172,6 +174,15 @@ function draw() {
   }
   g.fillText(fmt(x0), left, H - 8);
   g.fillText(`${fmt(x1)} ${axis === "seconds" ? "s" : "iterations"}`, W - right - 90, H - 8);
+  g.setLineDash([4, 3]); g.strokeStyle = "#8a2be2"; g.fillStyle = "#8a2be2";
+  for (const [iteration, what] of marks) {
+    const point = history.find((p) => p[0] > iteration);
+    if (!point) continue;
+    const at = px(point[x]);
+    g.beginPath(); g.moveTo(at, top); g.lineTo(at, H - bottom); g.stroke();
+    g.fillText(what, Math.min(at + 4, W - right - 80), top + 10);
+  }
+  g.setLineDash([]);
   for (const [, i, colour] of shown) {
     g.strokeStyle = colour; g.lineWidth = 1.6; g.beginPath();
     let started = false;
