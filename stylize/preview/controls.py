@@ -8,8 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from PIL import Image
+
 from ..errors import ImageError, SettingsError
 from ..io.saving import save_image
+from ..io.tensors import to_tensor
 from ..optimize.steering import Steering
 from .state import LiveState
 
@@ -63,6 +66,6 @@ class Controls:
         if image is None or output is None:
             return 409, {"message": "no picture yet: wait for the first iteration"}
         path = output.with_name(f"{output.stem}.snapshot-{done:04d}{output.suffix}")
-        save_image(image, path)
+        save_image(to_tensor(Image.fromarray(image, mode="RGB")), path)
         self.state.say(f"snapshot saved to {path}")
         return 200, {"message": f"snapshot saved to {path}", "path": str(path)}

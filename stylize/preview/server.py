@@ -29,8 +29,11 @@ from .controls import Controls
 from .state import LiveState
 
 PAGE = Path(__file__).parent / "page"
-PUSH_EVERY = 0.25  # seconds between looks at the state for an events stream (at most 4 pushes a second)
+PUSH_EVERY = 0.5  # seconds between looks at the state for an events stream: at most 2 pushes a second (see below)
 KEEP_ALIVE = 15.0  # seconds: a comment line on a quiet stream, so that proxies and tunnels keep it
+# Why 2 a second, not 4: a browser on the run's own cores repaints with every push, and its threads
+# interrupt the run's (benchmarks/preview.py, 256 px on 2 cores: +13.6% per iteration at 4 pushes a
+# second, +2.8% at 2).
 NO_STORE = {"Cache-Control": "no-store"}
 STARTUP = 5.0  # seconds to wait for the server to be serving (connections queue meanwhile anyway)
 

@@ -29,6 +29,14 @@ function clock(seconds) {
   return m >= 60 ? `${Math.floor(m / 60)}h${String(m % 60).padStart(2, "0")}m` : `${m}m${String(s % 60).padStart(2, "0")}s`;
 }
 
+const shownText = {};    // element id -> the text it shows: the page is touched only where something changed
+function setText(id, text) {
+  if (shownText[id] === text) return;
+  shownText[id] = text;
+  $(id).textContent = text;
+}
+let shownLog = "", shownLegend = "", drawnFor = "";
+
 function say(text, error) {
   const box = $("message");
   box.textContent = text;
@@ -54,7 +62,7 @@ function setPaused(value) {
   paused = value;
   $("pause").textContent = paused ? "resume" : "pause";
   $("status").className = "status" + (paused ? " paused" : "");
-  if (!ended) $("status").textContent = paused ? "paused" : "running";
+  if (!ended) setText("status", paused ? "paused" : "running");
 }
 
 function sendWeight(name, value) {
@@ -80,7 +88,7 @@ function showWeights(weights) {
   for (const name of WEIGHTS) {
     const value = weights[name];
     if (value === undefined) continue;
-    $("reported-" + name).textContent = fmt(value);
+    setText("reported-" + name, fmt(value));
     const pending = asked[name];
     if (pending && pending[0] !== value && Date.now() - pending[1] < 5000) continue;  // not yet taken by the run
     delete asked[name];
@@ -113,12 +121,12 @@ function showPicture(picture) {
     $("content").src = withToken("image/content?p=" + picture.index);
     $("style").src = withToken("image/style?p=" + picture.index);
   }
-  $("what").textContent = `${picture.content} in the style of ${picture.styles.join(" + ")} → ${picture.output}`;
+  setText("what", `${picture.content} in the style of ${picture.styles.join(" + ")} → ${picture.output}`);
   const step = picture.step || {};
   if (step.iteration !== undefined) {
     const size = step.size ? `${step.size[0]}x${step.size[1]}` : "";
     const stage = step.stages > 1 ? `, size ${step.stage}/${step.stages}` : "";
-    $("current-caption").textContent = `iteration ${step.iteration} · ${size}${stage}`;
+    setText("current-caption", `iteration ${step.iteration} · ${size}${stage}`);
   }
 }
 
@@ -126,9 +134,9 @@ function showProgress(data) {
   const picture = data.picture, step = (picture && picture.step) || {};
   const cap = data.per_picture || 1, done = step.iteration || 0;
   $("picture-progress").value = data.ended ? 1 : Math.min(1, done / cap);
-  $("picture-text").textContent = picture ? `${done} of at most ${cap} iterations · ETA ${clock(picture.eta)}` : "";
+  setText("picture-text", picture ? `${done} of at most ${cap} iterations · ETA ${clock(picture.eta)}` : "");
   $("run-progress").value = data.jobs ? data.done / data.jobs : 0;
-  $("run-text").textContent = `${data.done} of ${data.jobs} pictures · ${clock(data.elapsed)} so far · ETA ${clock(data.eta)}`;
+  setText("run-text", `${data.done} of ${data.jobs} pictures · ${clock(data.elapsed)} so far · ETA ${clock(data.eta)}`);
 }
 
 function update(data) {
@@ -137,29 +145,40 @@ function update(data) {
   document.body.dataset.points = String(history.length);
   ended = data.ended;
   if (data.paused !== paused) setPaused(data.paused);
-  $("status").textContent = ended ? "finished" : paused ? "paused" : "running";
+  setText("status", ended ? "finished" : paused ? "paused" : "running");
   $("skip").disabled = ended || jobs < 2;
   for (const id of ["pause", "snapshot", "stop"]) $(id).disabled = ended;
   showWeights(data.weights);
   showPicture(data.picture);
   showProgress(data);
   showImage(data.image);
-  $("log").replaceChildren(...data.messages.slice().reverse().map((text) => {
-    const item = document.createElement("li"); item.textContent = text; return item;
-  }));
+  const log = data.messages.join("\n");
+  if (log !== shownLog) {
+    shownLog = log;
+    $("log").replaceChildren(...data.messages.slice().reverse().map((text) => {
+      const item = document.createElement("li"); item.textContent = text; return item;
+    }));
+  }
   draw();
 }
 
 function draw() {
+  const state = `${history.length} ${history.length && history[0][0]} ${axis} ${marks.length}`;
+  if (state === drawnFor) return;  // nothing new to draw
+  drawnFor = state;
   const canvas = $("plot"), g = canvas.getContext("2d");
   const W = canvas.width, H = canvas.height, left = 48, right = 10, top = 10, bottom = 26;
   g.clearRect(0, 0, W, H);
   g.font = "11px system-ui, sans-serif";
   const x = axis === "seconds" ? 1 : 0;
   const shown = SERIES.filter(([, i]) => history.some((p) => p[i] > 0));
-  $("legend").replaceChildren(...shown.map(([name, , colour]) => {
-    const item = document.createElement("span"); item.style.color = colour; item.textContent = "— " + name; return item;
-  }));
+  const legend = shown.map(([name]) => name).join(" ");
+  if (legend !== shownLegend) {
+    shownLegend = legend;
+    $("legend").replaceChildren(...shown.map(([name, , colour]) => {
+      const item = document.createElement("span"); item.style.color = colour; item.textContent = "— " + name; return item;
+    }));
+  }
   const values = history.flatMap((p) => shown.map(([, i]) => p[i])).filter((v) => v > 0);
   if (history.length < 1 || values.length < 1) return;
   let low = Math.log10(Math.min(...values)), high = Math.log10(Math.max(...values));
@@ -198,6 +217,6 @@ function draw() {
 const source = new EventSource(withToken("events"));
 source.onmessage = (event) => update(JSON.parse(event.data));
 source.onerror = () => {
-  $("status").textContent = ended ? "finished (the page is no longer served)" : "connection lost, retrying…";
+  setText("status", ended ? "finished (the page is no longer served)" : "connection lost, retrying…");
 };
-source.onopen = () => { if (!ended) $("status").textContent = paused ? "paused" : "running"; };
+source.onopen = () => { if (!ended) setText("status", paused ? "paused" : "running"); };
