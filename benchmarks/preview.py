@@ -3,6 +3,8 @@ server alone, and with the page open in headless Chromium (refreshing its pictur
 
     python benchmarks/preview.py [--runs 4] [--size 256] [--iterations 60] [--modes none,server,page]
 
+    python benchmarks/preview.py --screenshot FILE [--size 384]
+
 Modes: none (no --preview), server (--preview, nobody connected), events (a client reading the
 event stream), images (a client fetching the picture 4 times a second), page (Chromium).
 
@@ -14,12 +16,18 @@ its address and goes back to a blank page after. Modes alternate run by run, so 
 machine that drifts drifts for all of them; the report gives each mode's median, min and max, and
 the ratio of medians against `none` measured in the same session. The browser runs on the same
 cores as the run, as it would on a laptop.
+
+--screenshot: the README's picture of the page. A real run (the samples chelsea.jpg and
+swirls.jpg); after 30 iterations the style-weight
+slider is moved (through the page, as a user would) to 50, and 20 iterations later the page is
+photographed.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import io
 import json
 import os
 import re
@@ -35,6 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from common import SAMPLES, SHARED
+from PIL import Image
 
 ENVIRONMENT = {**os.environ, "PYTHONWARNINGS": "ignore"}
 
@@ -115,13 +124,51 @@ def one_run(mode: str, size: int, iterations: int, folder: Path, browser: Any) -
     return record["seconds"] / record["iterations"], loaded
 
 
+def screenshot(path: Path, size: int) -> None:
+    from selenium.webdriver.common.by import By
+
+    content, style = SAMPLES / "chelsea.jpg", SAMPLES / "swirls.jpg"  # the repository's own pictures
+    with tempfile.TemporaryDirectory() as folder:
+        command = [sys.executable, "-m", "stylize", str(content), str(style), "-o", f"{folder}/out.png",
+                   "--size", str(size), "--scales", "1", "--iterations", "300", "--progress", "none",
+                   "--preview", "0"]  # fmt: skip
+        child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=ENVIRONMENT)
+        assert child.stderr is not None
+        found = re.search(r"live preview at (http://\S+)", child.stderr.readline().decode())
+        assert found
+        browser = open_browser()
+        try:
+            browser.get(found.group(1))
+            points = lambda: len(browser.execute_script("return history"))  # noqa: E731
+            while points() < 30:
+                time.sleep(0.2)
+            number = browser.find_element(By.ID, "number-style")
+            number.clear()
+            number.send_keys("50\n")  # the number box sends on change, as the slider does
+            browser.find_element(By.TAG_NAME, "h1").click()  # leave the box: its change event fires
+            while points() < 50:
+                time.sleep(0.2)
+            time.sleep(1)
+            shot = Image.open(io.BytesIO(browser.get_screenshot_as_png())).convert("RGB")
+            shot.save(path, quality=88) if path.suffix.lower() in (".jpg", ".jpeg") else shot.save(path)
+            print(f"wrote {path}")
+        finally:
+            browser.quit()
+            child.kill()
+            child.communicate()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=4)
     parser.add_argument("--size", type=int, default=256)
     parser.add_argument("--iterations", type=int, default=60)
     parser.add_argument("--modes", default="none,server,page")
+    parser.add_argument("--screenshot", type=Path, default=None)
     args = parser.parse_args()
+    if args.screenshot is not None:
+        screenshot(args.screenshot, 384 if args.size == 256 else args.size)
+        return
     modes = args.modes.split(",")
     times: dict[str, list[float]] = {mode: [] for mode in modes}
     browser = open_browser() if "page" in modes else None
