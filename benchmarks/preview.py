@@ -126,6 +126,7 @@ def one_run(mode: str, size: int, iterations: int, folder: Path, browser: Any) -
 
 def screenshot(path: Path, size: int) -> None:
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
 
     content, style = SAMPLES / "chelsea.jpg", SAMPLES / "swirls.jpg"  # the repository's own pictures
     with tempfile.TemporaryDirectory() as folder:
@@ -143,9 +144,9 @@ def screenshot(path: Path, size: int) -> None:
             while points() < 30:
                 time.sleep(0.2)
             number = browser.find_element(By.ID, "number-style")
-            number.clear()
-            number.send_keys("50\n")  # the number box sends on change, as the slider does
-            browser.find_element(By.TAG_NAME, "h1").click()  # leave the box: its change event fires
+            number.click()  # with the focus on it, the page's updates leave the box alone
+            number.send_keys(Keys.CONTROL, "a")
+            number.send_keys("50", Keys.TAB)  # leaving the box sends it, as releasing the slider does
             while points() < 50:
                 time.sleep(0.2)
             time.sleep(1)

@@ -98,6 +98,14 @@ def wait_for(condition: Callable[[], Any], what: str, seconds: float = 120) -> A
     raise AssertionError(f"the page never showed {what}")
 
 
+def reported(text: str) -> float | None:
+    """A weight as the page shows it (None for the dash shown before the run reported one)."""
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
 def page_history(driver: Any) -> list[list[float]]:
     return driver.execute_script("return history")  # type: ignore[no-any-return]
 
@@ -107,6 +115,7 @@ def test_the_page_shows_the_run_and_its_slider_steers_the_style_weight(
 ) -> None:
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
 
     process, url = started("--iterations", "500")
     browser.get(url)
@@ -119,6 +128,12 @@ def test_the_page_shows_the_run_and_its_slider_steers_the_style_weight(
     assert find("reported-style").text == "5"
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     browser.save_screenshot(str(ARTIFACTS / "preview-page.png"))
+    number = find("number-style")  # a value the CLI would refuse: refused on the page, the run unharmed
+    number.click()  # while the box has the focus, the page's updates leave it alone
+    number.send_keys(Keys.CONTROL, "a")
+    number.send_keys("-1", Keys.TAB)  # leaving the box sends it
+    wait_for(lambda: "must be a finite number >= 0" in find("message").text, "the refusal")
+    assert "error" in find("message").get_attribute("class") and process.poll() is None
     before = page_history(browser)
     slider = find("slider-style")
     ActionChains(browser).move_to_element_with_offset(slider, slider.size["width"] // 3, 0).click().perform()
@@ -126,7 +141,7 @@ def test_the_page_shows_the_run_and_its_slider_steers_the_style_weight(
     assert 30 < asked < 300, asked  # a third of its width right of its centre (1): about 1e2
     wait_for(lambda: "style weight set to" in find("message").text, "the run's answer")
     find("pause").click()  # now "resume"
-    wait_for(lambda: find("reported-style").text == f"{asked:.3g}".rstrip("0").rstrip("."), "the run's new weight")
+    wait_for(lambda: reported(find("reported-style").text) == pytest.approx(asked, rel=0.01), "the run's new weight")
     paused_at = len(before)
     after = wait_for(lambda: (h := page_history(browser)) and len(h) >= paused_at + 10 and h, "10 more points")
     find("stop").click()

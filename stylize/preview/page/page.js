@@ -43,13 +43,15 @@ function say(text, error) {
   box.className = "message" + (error ? " error" : "");
 }
 
+let asking = 0;           // the latest control sent: answers to earlier ones may come later, and are not shown
 async function control(body) {
+  const mine = ++asking;
   try {
     const answer = await fetch(withToken("control"), {
       method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify(body),
     });
     const data = await answer.json();
-    say(data.message, !answer.ok);
+    if (mine === asking) say(data.message, !answer.ok);
     if (typeof data.paused === "boolean") setPaused(data.paused);
     return answer.ok;
   } catch (err) {
