@@ -137,11 +137,15 @@ def _check_choices(config: Config) -> None:
                             hint=f"choose one of {', '.join(METADATA_MODES)}")  # fmt: skip
 
 
+def check_weight(name: str, value: float) -> None:
+    """The rule of every --NAME-weight (also for one changed while a run works): finite and >= 0."""
+    if not (value >= 0 and value != float("inf")):
+        raise SettingsError(f"--{name}-weight must be a finite number >= 0, got {value}")
+
+
 def _check_numbers(config: Config) -> None:
-    for name in ("content_weight", "style_weight", "tv_weight", "range_weight"):
-        value = getattr(config, name)
-        if not (value >= 0 and value != float("inf")):
-            raise SettingsError(f"--{name.replace('_', '-')} must be a finite number >= 0, got {value}")
+    for name in ("content", "style", "tv", "range"):
+        check_weight(name, getattr(config, f"{name}_weight"))
     if config.iterations != AUTO and not (isinstance(config.iterations, int) and config.iterations >= 1):
         raise SettingsError(f"--iterations must be a count of at least 1 or {AUTO!r}, got {config.iterations!r}")
     if not config.learning_rate > 0:

@@ -95,10 +95,12 @@ def optimize_batch(
 
     Returns one Result per image, or the OptimizationError that ended that image (the others go on).
     """
-    changed = steering.start() if steering is not None else {}  # weights changed earlier in the run hold here too
-    if steering is not None:
+    changed: dict[str, float] = {}
+    weights = None  # reported with each step when steered
+    if steering is not None:  # weights changed earlier in the run hold here too
+        changed = steering.start()
         objective.weights = replace(objective.weights, **changed)
-    weights = _steerable(objective) if steering is not None else None
+        weights = _steerable(objective)
     runs = [_ImageRun(i, init[i], settings, len(init), on_step, weights) for i in range(len(init))]
     for run in runs:
         run.changes = [WeightChange(0, name, value) for name, value in changed.items()]

@@ -8,10 +8,10 @@ objective, so the engine forgets its curvature memory and restarts L-BFGS from t
 
 from __future__ import annotations
 
-import math
 import threading
 from dataclasses import dataclass
 
+from ..config import check_weight
 from ..errors import SettingsError
 
 STEERABLE = ("content", "style", "tv")  # the weights a page may change (LossWeights' field names)
@@ -43,8 +43,7 @@ def checked_weight(name: str, value: object) -> float:
         number = float(value)
     except ValueError:
         raise SettingsError(f"--{name}-weight must be a number, got {value!r}") from None
-    if not (number >= 0 and math.isfinite(number)):
-        raise SettingsError(f"--{name}-weight must be a finite number >= 0, got {value!r}")
+    check_weight(name, number)
     return number
 
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from ..batch.report import DONE, Events, JobOutcome
+from ..batch.report import Events, JobOutcome
 from .state import LiveState
 
 if TYPE_CHECKING:
@@ -21,13 +20,10 @@ class LiveEvents(Events):
 
     def __init__(self, inner: Events, state: LiveState) -> None:
         self.inner, self.state = inner, state
-        self.batch: list[Job] = []
         self.order: dict[int, int] = {}  # job index (1-based, over the unsharded list) -> position in this run
-        self.started = time.monotonic()
 
     def batch_started(self, jobs: Sequence[Job]) -> None:
         self.inner.batch_started(jobs)
-        self.batch, self.started = list(jobs), time.monotonic()
         first = jobs[0]
         self.state.begin(self.order.setdefault(first.index, len(self.order)), first.content, first.styles, first.output)
 
@@ -47,9 +43,8 @@ class LiveEvents(Events):
 
     def finished(self, outcome: JobOutcome) -> None:
         self.inner.finished(outcome)
-        seconds = time.monotonic() - self.started if outcome.status == DONE else 0.0
         self.state.end({"output": outcome.job.output.name, "status": outcome.status,
-                        "note": outcome.error or outcome.note}, seconds)  # fmt: skip
+                        "note": outcome.error or outcome.note}, outcome.seconds)  # fmt: skip
 
     def warning(self, message: str) -> None:
         self.inner.warning(message)
