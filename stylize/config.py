@@ -58,6 +58,7 @@ class Config:
     tv_weight: float = 0.0  # weight of total variation (smoothness); 0 turns it off
     range_weight: float = 10.0  # penalty on pixels outside 0..1 while optimising; 0: off (see below)
     style_blend: tuple[float, ...] | None = None  # one weight per style image; default equal
+    temporal_weight: float = 100.0  # video: pull toward the last frame's picture, warped by the flow (see below)
     # colours and regions
     preserve_colors: str = "none"  # none (the painting's), luminance (the photo's, luminance-only transfer), match
     style_masks: tuple[Path, ...] = ()  # one mask per style image: where it applies (white); () blends everywhere
@@ -144,7 +145,7 @@ def check_weight(name: str, value: float) -> None:
 
 
 def _check_numbers(config: Config) -> None:
-    for name in ("content", "style", "tv", "range"):
+    for name in ("content", "style", "tv", "range", "temporal"):
         check_weight(name, getattr(config, f"{name}_weight"))
     if config.iterations != AUTO and not (isinstance(config.iterations, int) and config.iterations >= 1):
         raise SettingsError(f"--iterations must be a count of at least 1 or {AUTO!r}, got {config.iterations!r}")

@@ -96,14 +96,16 @@ def test_fail_fast_stops_at_the_first_bad_input(
 def test_shards_together_make_exactly_the_unsharded_files(
     batch: Run, photos: Path, images: dict[str, Path], tmp_path: Path
 ) -> None:
-    styles = ["-s", str(images["style"]), "-s", str(images["style2"]), "--each-style"]
+    # one thread: a picture made alone and one made beside another then sum in the same order (with more
+    # threads the sums round differently, and L-BFGS carries that into visible differences in bf16)
+    styles = ["-s", str(images["style"]), "-s", str(images["style2"]), "--each-style", "--threads", "1"]
     assert batch(str(photos), *styles, "-o", str(tmp_path / "all")).exit_code == 1
     for k in (1, 2):
         assert batch(str(photos), *styles, "-o", str(tmp_path / "sharded"), "--shard", f"{k}/2").exit_code == 1
     whole, sharded = outputs(tmp_path / "all"), outputs(tmp_path / "sharded")
     assert len(whole) == 8 and sorted(whole) == sorted(sharded)
     for name in whole:  # a picture does not depend on the shard (or the batch) it was made in
-        assert pixel_difference(tmp_path / "all" / name, tmp_path / "sharded" / name) <= 1, name
+        assert pixel_difference(tmp_path / "all" / name, tmp_path / "sharded" / name) == 0, name
 
 
 def pixel_difference(a: Path, b: Path) -> int:
@@ -203,12 +205,13 @@ def test_a_batch_gives_the_pictures_that_single_runs_give(
 ) -> None:
     for bad in ("truncated.jpg", "notes.jpg"):
         (photos / bad).unlink()
-    together = batch(str(photos), str(images["style"]), "-o", str(tmp_path / "together"), "--batch-size", "3")
+    one = ("--threads", "1")  # the same sums in the same order alone and side by side (see above)
+    together = batch(str(photos), str(images["style"]), "-o", str(tmp_path / "together"), "--batch-size", "3", *one)
     assert together.exit_code == 0
     for i in range(4):
         single = tmp_path / f"single{i}.png"
-        assert batch(str(photos / f"p{i}.png"), str(images["style"]), "-o", str(single)).exit_code == 0
-        assert pixel_difference(single, tmp_path / "together" / f"p{i}_style.png") <= 1, f"p{i}: batch changed it"
+        assert batch(str(photos / f"p{i}.png"), str(images["style"]), "-o", str(single), *one).exit_code == 0
+        assert pixel_difference(single, tmp_path / "together" / f"p{i}_style.png") == 0, f"p{i}: batch changed it"
 
 
 def test_make_jobs_blends_or_grids() -> None:

@@ -17,6 +17,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import torch
 from PIL import Image
@@ -166,7 +167,7 @@ class _Runner:
             if skipped:
                 self.record(JobOutcome(job, SKIPPED, note="skipped from the preview page", seconds=seconds))
             elif not self.stopped:
-                self.record(self.save(job, outcome, seconds, alpha))
+                self.record(save_outcome(job, outcome, seconds, alpha, self.config, self.report))
         if self.steering is not None:
             self.steering.end_batch()
 
@@ -198,21 +199,22 @@ class _Runner:
             first = self.transfer(pictures[:half], jobs[:half], bank, size)
             return first + self.transfer(pictures[half:], jobs[half:], bank, size)
 
-    def save(
-        self, job: Job, outcome: Result | OptimizationError, seconds: float, alpha: Image.Image | None
-    ) -> JobOutcome:
-        """Write the result (atomically) or, for a failed optimisation, its last good image marked unfinished."""
-        try:
-            if isinstance(outcome, OptimizationError):
-                kept = keep_last_good(outcome, job.output, job.content, job.styles, self.config)
-                error = f"{job.content}: " + (f"{outcome.message}; last good image in {kept}" if kept else str(outcome))
-                return JobOutcome(job, FAILED, error=error, seconds=seconds)
-            save_result(outcome, job.output, job.content, job.styles, self.config, alpha)
-        except ImageError as err:
-            if isinstance(err, WriteError) and err.errno in STOPPING_ERRNOS:
-                self.report.stop_reason = f"cannot write to {job.output.parent}"
-            return JobOutcome(job, FAILED, error=err.message, seconds=seconds)
-        height, width = outcome.image.shape[-2:]
-        losses = {"total": outcome.loss, "content": outcome.content, "style": outcome.style}
-        return JobOutcome(job, DONE, seconds=seconds, size=(width, height), iterations=outcome.iterations,
-                       losses=losses, note=outcome.note)  # fmt: skip
+
+def save_outcome(job: Job, outcome: Result | OptimizationError, seconds: float, alpha: Image.Image | None,
+                 config: Config, report: Report, extra: dict[str, Any] | None = None) -> JobOutcome:  # fmt: skip
+    """Write the result (atomically) or, for a failed optimisation, its last good image marked unfinished;
+    a write failure that no later result would escape stops the run (`report`)."""
+    try:
+        if isinstance(outcome, OptimizationError):
+            kept = keep_last_good(outcome, job.output, job.content, job.styles, config)
+            error = f"{job.content}: " + (f"{outcome.message}; last good image in {kept}" if kept else str(outcome))
+            return JobOutcome(job, FAILED, error=error, seconds=seconds)
+        save_result(outcome, job.output, job.content, job.styles, config, alpha, extra)
+    except ImageError as err:
+        if isinstance(err, WriteError) and err.errno in STOPPING_ERRNOS:
+            report.stop_reason = f"cannot write to {job.output.parent}"
+        return JobOutcome(job, FAILED, error=err.message, seconds=seconds)
+    height, width = outcome.image.shape[-2:]
+    losses = {"total": outcome.loss, "content": outcome.content, "style": outcome.style}
+    return JobOutcome(job, DONE, seconds=seconds, size=(width, height), iterations=outcome.iterations,
+                      losses=losses, note=outcome.note)  # fmt: skip

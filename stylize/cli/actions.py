@@ -27,6 +27,10 @@ from .settings import BatchFlags
 from .signals import Stopped, say, stop_on_signals
 
 if TYPE_CHECKING:
+    from ..batch.report import Events, Report
+    from ..batch.runner import RunOptions
+    from ..network.loader import Network
+    from ..optimize.steering import Steering
     from ..run.regions import Masks
 
 
@@ -77,46 +81,67 @@ def run(contents: list[str], styles: list[str], output: Path, config: Config, fl
     """Plan, then (unless --dry-run) make every picture; returns the exit code.
 
     One picture to a file name (-o out.png) is always made, overwriting; results in a folder are
-    skipped when already there (a rerun resumes), unless --overwrite.
+    skipped when already there (a rerun resumes), unless --overwrite. With --video, `video_actions`.
     """
+    if (flags.video_out is not None or flags.fps is not None) and not flags.video:
+        raise SettingsError("--video-out and --fps are for --video runs", hint="add --video")
+    if flags.video:
+        from .video_actions import run_video_command
+
+        return run_video_command(contents, styles, output, config, flags, quiet)
     jobs, masks = plan_work(contents, styles, output, config, flags)
     single = not names_a_folder(output)
     if flags.dry_run:
         print_plan(jobs, config, flags.overwrite or single, masks)
         return 0
     if not single:
-        _make_folders(jobs)
+        make_folders(jobs)
+    from ..batch.runner import run_jobs
+
+    def work(network: Network, config: Config, options: RunOptions, events: Events, report: Report,
+             steering: Steering | None) -> None:  # fmt: skip
+        run_jobs(jobs, config, network, options, events, report, masks, steering)
+
+    return execute(work, len(jobs), single, config, flags, quiet).exit_code
+
+
+Work = Callable[["Network", Config, "RunOptions", "Events", "Report", "Steering | None"], None]
+
+
+def execute(work: Work, count: int, single: bool, config: Config, flags: BatchFlags, quiet: bool) -> Report:
+    """Load the network and do `work` (`count` results) with progress, the live page and signal handling;
+    the report says what happened."""
     from ..batch.report import Report
-    from ..batch.runner import RunOptions, run_jobs
+    from ..batch.runner import RunOptions
     from ..network.loader import load_network
 
     if flags.preview is not None and config.batch_size == 0:
         config = replace(config, batch_size=1)  # the page shows one picture: watch and steer one at a time
     network = load_network(config, on_download=None if quiet else _download_bar())
-    progress = Progress(len(jobs), config, "none" if quiet else _progress_mode(flags.progress, len(jobs)))
+    progress = Progress(count, config, "none" if quiet else _progress_mode(flags.progress, count))
     options = RunOptions(overwrite=flags.overwrite or single, resume=not flags.overwrite, fail_fast=flags.fail_fast,
                          log=flags.log)  # fmt: skip
     report = Report()
     try:
-        with stop_on_signals(), live_page(flags, len(jobs), config) as live:  # handlers stay until pictures are kept
+        with stop_on_signals(), live_page(flags, count, config) as live:  # handlers stay until pictures are kept
             try:
                 events = live.events(progress) if live else progress
-                run_jobs(jobs, config, network, options, events, report, masks, live.steering if live else None)
+                work(network, config, options, events, report, live.steering if live else None)
             except (KeyboardInterrupt, Stopped) as stop:
                 why = "interrupted" if isinstance(stop, KeyboardInterrupt) else f"stopped by {stop}"
                 report.stop_reason = report.stop_reason or why
                 _keep_unfinished(progress, why)
                 if not single and not quiet:
-                    say(f"stylize: {report.summary(len(jobs))}")
+                    say(f"stylize: {report.summary(count)}")
                 raise
             progress.close()
             if not single and not quiet:
-                click.echo(f"stylize: {report.summary(len(jobs))}", err=True)
+                click.echo(f"stylize: {report.summary(count)}", err=True)
             keep_page(live, flags)
     finally:
         progress.close()
         network.extractor.close()  # remove the forward hooks
-    return report.exit_code
+    return report
 
 
 def _keep_unfinished(progress: Progress, why: str) -> None:
@@ -132,7 +157,7 @@ def _progress_mode(choice: str, jobs: int) -> str:
     return "bars" if jobs == 1 or sys.stderr.isatty() else "lines"
 
 
-def _make_folders(jobs: list[Job]) -> None:
+def make_folders(jobs: list[Job]) -> None:
     from ..io.saving import check_can_write
 
     for folder in dict.fromkeys(job.output.parent for job in jobs):

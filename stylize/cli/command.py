@@ -23,6 +23,7 @@ from .memory_flags import MEMORY
 from .preview_flags import PREVIEW
 from .settings import build_config, build_flags
 from .signals import Stopped, say
+from .video_flags import VIDEO
 
 EPILOG = """\b
 Examples:
@@ -40,6 +41,7 @@ Examples:
   stylize photo.jpg starry.jpg -o out.png --style-weight 30        (more paint)
   stylize photo.jpg starry.jpg -o out.png --style-layers relu1_1:0.5,relu2_1,relu3_1 (finer strokes)
   stylize photo.jpg starry.jpg -o out.png --preview 8000         (watch and steer it in a browser)
+  stylize clip.mp4 starry.jpg -o frames/ --video --video-out clip-starry.mp4   (a video without flicker)
   stylize --list-layers --model vgg16
   stylize --inspect out.png                                        (how it was made)
 """
@@ -69,6 +71,7 @@ def _fail(err: BaseException, verbose: bool) -> NoReturn:
 @flags(COLOURS_AND_REGIONS)
 @flags(MEMORY)
 @flags(PREVIEW)
+@flags(VIDEO)
 @flags(MESSAGES_AND_TOOLS)
 @click.version_option(__version__, prog_name="stylize")
 def main(inputs: tuple[str, ...], style_options: tuple[str, ...], output: Path | None, quiet: bool, verbose: bool,

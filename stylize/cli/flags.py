@@ -61,7 +61,8 @@ WORK_LIST: list[Decorator] = [
         "--shard",
         default=None,
         metavar="K/N",
-        help="Do only the K-th of N interleaved slices of the work list (N processes or machines split it).",
+        help="Do only the K-th of N interleaved slices of the work list (N processes or machines split it); "
+        "with --video, the K-th of N stretches of consecutive frames.",
     ),
     option(
         "--batch-size",

@@ -10,6 +10,7 @@ from ..batch.plan import DEFAULT_NAME
 from ..config import AUTO, INIT_KINDS, Config, LayerWeight
 from ..errors import SettingsError
 from ..network.layers import parse_layer_list
+from ..video.settings import LATER_ITERATIONS
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,10 @@ class BatchFlags:
     progress: str = "auto"
     preview: str | None = None  # [HOST:]PORT of the live page; None: no page
     preview_keep: bool = False  # the page stays after the run, until Ctrl-C
+    video: bool = False  # CONTENT is one video, made frame by frame as a chain
+    video_out: Path | None = None  # the frames encoded into this video file
+    fps: float | None = None  # its frame rate; None: the input's (24 for image frames)
+    video_iterations: str = LATER_ITERATIONS  # iterations of each frame after a chain's first (a count or auto)
 
 
 def build_flags(options: dict[str, Any]) -> BatchFlags:
@@ -43,7 +48,7 @@ def _floats(text: str | None, option: str) -> tuple[float, ...] | None:
         raise SettingsError(f"{option}: {text!r} is not a comma list of numbers", hint="e.g. 0.7,0.3") from None
 
 
-def _iterations(text: str) -> int | str:
+def parse_iterations(text: str) -> int | str:
     if text.strip().lower() == AUTO:
         return AUTO
     try:
@@ -68,13 +73,14 @@ def build_config(options: dict[str, Any]) -> Config:
         style_weight=options["style_weight"],
         style_loss=options["style_loss"],
         tv_weight=options["tv_weight"],
+        temporal_weight=options["temporal_weight"],
         style_blend=_floats(options["style_blend"], "--style-blend"),
         preserve_colors=options["preserve_colors"],
         style_masks=tuple(options["style_masks"]),
         style_source_masks=tuple(options["style_source_masks"]),
         content_mask=options["content_mask"],
         optimizer=options["optimizer"],
-        iterations=_iterations(options["iterations"]),
+        iterations=parse_iterations(options["iterations"]),
         scales=options["scales"],
         precision=options["precision"],
         learning_rate=options["lr"],

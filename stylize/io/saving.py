@@ -67,7 +67,7 @@ def save_image(
     check_output_path(path)
     fmt, options = OUTPUT_FORMATS[path.suffix.lower()]
     options = {**options, **metadata_options(fmt, metadata)}
-    tmp = path.with_name(f".{path.name}.{_host()}.{os.getpid()}.part")
+    tmp = part_path(path)
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)  # the umask applies, as for any file
         with os.fdopen(fd, "wb") as out:
@@ -83,6 +83,11 @@ def save_image(
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def part_path(path: Path) -> Path:
+    """Where `path` is written before it is renamed into place (removed as stale when its writer is gone)."""
+    return path.with_name(f".{path.name}.{_host()}.{os.getpid()}.part")
 
 
 def remove_stale_parts(folder: Path) -> list[Path]:

@@ -14,6 +14,7 @@ from .losses import content_loss, out_of_range, total_variation, weighted_conten
 from .moments import GramStatistic
 from .statistics import StyleStatistic
 from .targets import Targets
+from .temporal import Anchor, temporal_error
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,7 @@ class LossWeights:
     style: float
     tv: float = 0.0  # total variation; 0: not computed
     range: float = 0.0  # penalty on pixels outside 0..1 (see config.py); 0: not computed
+    temporal: float = 0.0  # pull toward the previous video frame's picture (temporal.py); counts with an anchor
 
 
 @dataclass(frozen=True)
@@ -35,7 +37,8 @@ class LossTerms:
 
 
 class Objective:
-    """weights.content * content + weights.style * style + weights.tv * tv (+ range), per image of a batch."""
+    """weights.content * content + weights.style * style + weights.tv * tv (+ range, + temporal where an
+    `anchor` is given), per image of a batch."""
 
     def __init__(
         self,
@@ -45,6 +48,7 @@ class Objective:
         weights: LossWeights,
         dtype: torch.dtype = torch.float32,
         statistic: StyleStatistic | None = None,
+        anchor: Anchor | None = None,
     ) -> None:
         self.extractor = extractor
         self.choice = choice
@@ -52,12 +56,14 @@ class Objective:
         self.weights = weights
         self.dtype = dtype  # the network's precision; the losses below are always float32
         self.statistic = statistic or GramStatistic()  # what the style term compares (--style-loss)
+        self.anchor = anchor  # video: where each image should stay (temporal.py); None: no temporal term
 
     def __call__(self, image: torch.Tensor, rows: Sequence[int] | None = None) -> LossTerms:
         """Loss terms of images (k, 3, H, W) in [0, 1], which are the targets' `rows` (default: all)."""
         targets = self.targets.rows(rows)
         features = self.features(image)
-        return self.combined(self._content(features, targets), self._style(features, targets), image)
+        anchor = self.anchor.rows(rows) if self.anchor is not None else None
+        return self.combined(self._content(features, targets), self._style(features, targets), image, anchor)
 
     def features(self, image: torch.Tensor) -> dict[str, torch.Tensor]:
         """The hooked layers' activations of images (k, 3, H, W), in the network's precision."""
@@ -73,14 +79,18 @@ class Objective:
         content = self._content(features, targets, energy)
         return content, self._style(features, targets) if style else torch.zeros_like(content)
 
-    def combined(self, content: torch.Tensor, style: torch.Tensor, image: torch.Tensor) -> LossTerms:
-        """The weighted total of content and style errors (k,) and the pixel terms of `image` (k, 3, H, W)."""
+    def combined(self, content: torch.Tensor, style: torch.Tensor, image: torch.Tensor,
+                 anchor: Anchor | None = None) -> LossTerms:  # fmt: skip
+        """The weighted total of content and style errors (k,) and the pixel terms of `image` (k, 3, H, W)
+        (the temporal term toward `anchor`, its rows for these images, where given)."""
         weights = self.weights
         no_tv = torch.zeros(image.shape[0], device=image.device)
         tv = total_variation(image) if weights.tv > 0 else no_tv
         total = self.weighted(content, style) + weights.tv * tv
         if weights.range > 0:  # not reported: it is 0 for any image that can be saved as is
             total = total + weights.range * out_of_range(image)
+        if anchor is not None and weights.temporal > 0:  # not reported either: it is the video's, not the picture's
+            total = total + weights.temporal * temporal_error(image, anchor)
         return LossTerms(total, content, style, tv)
 
     def weighted(self, content: torch.Tensor, style: torch.Tensor) -> torch.Tensor:

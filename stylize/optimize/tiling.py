@@ -124,7 +124,8 @@ class TiledEvaluation:
                 self.on_tile(index + 1, len(self.tiles))
         whole = image.detach().clone().requires_grad_(True)
         nothing = torch.zeros(1, device=image.device)
-        pixels = self.objective.combined(nothing, nothing, whole)  # total variation and range: cheap, whole
+        anchor = self.objective.anchor.rows([row]) if self.objective.anchor is not None else None
+        pixels = self.objective.combined(nothing, nothing, whole, anchor)  # tv, range, temporal: cheap, whole
         if pixels.total.requires_grad:
             (pixels.total.sum() * scale).backward()  # type: ignore[no-untyped-call]
             assert whole.grad is not None

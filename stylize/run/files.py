@@ -64,11 +64,14 @@ def read_init(config: Config) -> Image.Image | None:
 
 
 def save_result(
-    result: Result, output: Path, content: Path, styles: Sequence[Path], config: Config, alpha: Image.Image | None
-) -> None:
+    result: Result, output: Path, content: Path, styles: Sequence[Path], config: Config, alpha: Image.Image | None,
+    extra: dict[str, Any] | None = None,
+) -> None:  # fmt: skip
     """Write a finished picture: atomically, with the photo's transparency where the format keeps one
-    and the run's parameters (per --metadata); an unfinished image an earlier try left is removed."""
-    save_image(result.image, output, result_metadata(content, styles, config, result), alpha)
+    and the run's parameters (per --metadata; `extra` joins them, e.g. a video frame's place in its chain);
+    an unfinished image an earlier try left is removed."""
+    metadata = result_metadata(content, styles, config, result)
+    save_image(result.image, output, None if metadata is None else {**metadata, **(extra or {})}, alpha)
     unfinished_path(output).unlink(missing_ok=True)
 
 

@@ -24,6 +24,7 @@ from ..network.precision import resolve_precision
 from ..optimize.engine import OnStep, OptimizerSettings, Result, Step, optimize_batch
 from ..optimize.evaluation import evaluation_for
 from ..optimize.steering import Steering, picture_changes
+from ..optimize.temporal import Anchor
 from ..optimize.tiling import TileStep
 from .colours import Colours
 from .inits import initial_image, sample
@@ -53,6 +54,7 @@ class Picture:
     init_image: Image.Image | None = None  # the start image when --init is a file
     resume: Resume | None = None  # where a killed run of this picture stopped, and its image then
     regions: Regions | None = None  # its masks: where each style goes, where the photo stays
+    anchor: Anchor | None = None  # a video frame: the last frame's picture warped here, where to trust it
 
 
 def transfer(
@@ -184,13 +186,23 @@ def _stage_start(
         return colours.working(to_tensor(resize_exact(picture.resume.image, height, width)).to(photo.device))
     if not isinstance(earlier, list) or not earlier:
         if colours.mode != "none" and config.init == "palette":  # the styles' palette is the photo's already
-            return colours.working(photo)
+            return colours.working(_from_anchor(photo, picture.anchor))
         start = initial_image(config, photo, picture.styles, picture.init_image).to(photo.device)
         if config.init == "style":
             start = colours.style_look(start).clamp(0, 1)
-        return colours.working(start)
+        return colours.working(_from_anchor(start, picture.anchor))
     previous = earlier[-1].image  # (1, 3, h, w) -> (1, 3, H, W)
     return F.interpolate(previous, size=(height, width), mode="bicubic", align_corners=False).clamp(0, 1)
+
+
+def _from_anchor(start: torch.Tensor, anchor: Anchor | None) -> torch.Tensor:
+    """A video frame starts from the last frame's picture warped here where that can be trusted, and from
+    its own start (`start`, the --init image) in the areas that were hidden before."""
+    if anchor is None:
+        return start
+    height, width = start.shape[-2:]
+    warped = anchor.resized(height, width).to(start.device)
+    return warped.confidence * warped.image + (1 - warped.confidence) * start
 
 
 def _staged(

@@ -15,6 +15,7 @@ from ..network.memory import MARGIN
 from ..optimize.objective import LossWeights, Objective
 from ..optimize.style_losses import style_statistic
 from ..optimize.targets import Targets, content_features, stack_targets
+from ..optimize.temporal import Anchor, stack_anchors
 from ..optimize.tile_grid import Tiling
 from ..optimize.tiling import TiledEvaluation, TileStep
 from .colours import Colours
@@ -39,7 +40,8 @@ def stage_work(
     style_px = round((config.style_size or config.size) * long_side / config.size)
     parts = [stage_targets(net, config, dtype, picture, colours, photo, bank, style_px, tiling)
              for picture, colours, photo in inputs]  # fmt: skip
-    objective = stage_objective(net, config, dtype, parts)
+    anchors = [stage_anchor(picture, colours, photo) for picture, colours, photo in inputs]
+    objective = stage_objective(net, config, dtype, parts, stack_anchors(anchors))
     if tiling is None:
         return objective, None, plan.history
     tell = None if on_tile is None else lambda done, tiles: on_tile(replace(at, tile=done, tiles=tiles))
@@ -63,8 +65,19 @@ def stage_targets(
     return Targets(content, style, guidance(picture.regions, height, width, photo.device))
 
 
-def stage_objective(net: Network, config: Config, dtype: torch.dtype, parts: list[Targets]) -> Objective:
-    """The objective of one stage: row i has picture i's targets."""
-    weights = LossWeights(config.content_weight, config.style_weight, config.tv_weight, config.range_weight)
+def stage_anchor(picture: Picture, colours: Colours, photo: torch.Tensor) -> Anchor | None:
+    """A video frame's anchor at this stage's size, on the photo's device, as its colour plan works."""
+    if picture.anchor is None:
+        return None
+    height, width = photo.shape[-2:]
+    anchor = picture.anchor.resized(height, width).to(photo.device)
+    return Anchor(colours.working(anchor.image), anchor.confidence)
+
+
+def stage_objective(net: Network, config: Config, dtype: torch.dtype, parts: list[Targets],
+                    anchor: Anchor | None = None) -> Objective:  # fmt: skip
+    """The objective of one stage: row i has picture i's targets (and its row of `anchor`, for video)."""
+    weights = LossWeights(config.content_weight, config.style_weight, config.tv_weight, config.range_weight,
+                          config.temporal_weight)  # fmt: skip
     statistic = style_statistic(config.style_loss, config.seed)
-    return Objective(net.extractor, net.choice, stack_targets(parts), weights, dtype, statistic)
+    return Objective(net.extractor, net.choice, stack_targets(parts), weights, dtype, statistic, anchor)
