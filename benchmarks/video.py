@@ -20,6 +20,8 @@ Both runs are whole `stylize` processes on the same frames, style (starry_night.
 `--extra "--temporal-weight 30"` passes flags to the video run (to choose defaults).
 `--independent-frames N` makes only the first N frames independently (it costs a full run a frame);
 flicker and judged scores then compare both runs over those N frames.
+`--figure PREFIX` makes no pictures: it puts the input, independent and video frames of an earlier
+run side by side, PREFIX.jpg (four frames) and PREFIX.webp (animated, the compared frames looped).
 """
 
 from __future__ import annotations
@@ -116,8 +118,12 @@ def main() -> None:
     parser.add_argument("--extra", default="", help="flags for the video run, e.g. \"--temporal-weight 30\"")
     parser.add_argument("--skip-independent", action="store_true", help="reuse the independent frames in --out")
     parser.add_argument("--independent-frames", type=int, default=0, help="only the first N (0: all)")
+    parser.add_argument("--figure", type=Path, default=None, help="PREFIX of the side-by-side pictures")
     args = parser.parse_args()
     out = args.out / args.clip
+    if args.figure is not None:
+        figure(out, args.figure)
+        return
     frames_dir = out / "frames"
     frames_dir.mkdir(parents=True, exist_ok=True)
     if args.clip == "pan":
@@ -149,6 +155,29 @@ def main() -> None:
         rows[name] = {"flicker": flicker(pictures, small, args.clip == "pan"), "judged": judged(outputs, inputs, style),
                       "seconds": [entry["seconds"] for entry in log if entry["status"] == "done"]}  # fmt: skip
     report(rows, args)
+
+
+def figure(out: Path, prefix: Path) -> None:
+    """Input | independent | --video, for the frames both runs made: a still of four and an animation."""
+    independent = sorted(p for p in (out / "independent").glob("*.png") if not p.name.startswith("."))
+    video = sorted(p for p in (out / "video").glob("*.png") if not p.name.startswith("."))[: len(independent)]
+    inputs = sorted((out / "first-frames").glob("*.png"))[: len(independent)]
+    rows = []
+    for frame, alone, chained in zip(inputs, independent, video, strict=True):
+        pictures = [Image.open(p).convert("RGB") for p in (alone, chained)]
+        size = pictures[0].size
+        pictures.insert(0, Image.open(frame).convert("RGB").resize(size, Image.Resampling.LANCZOS))
+        row = Image.new("RGB", (size[0] * 3 + 8, size[1]), "white")
+        for k, picture in enumerate(pictures):
+            row.paste(picture, (k * (size[0] + 4), 0))
+        rows.append(row)
+    picks = [rows[round(i * (len(rows) - 1) / 3)] for i in range(4)]
+    still = Image.new("RGB", (picks[0].width, (picks[0].height + 4) * 4 - 4), "white")
+    for k, row in enumerate(picks):
+        still.paste(row, (0, k * (row.height + 4)))
+    still.save(prefix.with_suffix(".jpg"), quality=88)
+    rows[0].save(prefix.with_suffix(".webp"), save_all=True, append_images=rows[1:] + rows[-2:0:-1], duration=125,
+                 loop=0, quality=80)  # fmt: skip
 
 
 def report(rows: dict[str, dict[str, Any]], args: argparse.Namespace) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -182,3 +183,14 @@ def test_each_frame_is_a_picture_of_the_run_size(video: VideoRun, clip: Path, tm
     assert sizes == {(40, 30)}
     pictures = [np.asarray(read_rgb(p), np.float32) for p in frames_in(tmp_path / "out")]
     assert all(np.abs(a - b).mean() > 0 for a, b in itertools.pairwise(pictures))  # each frame its own picture
+
+
+@pytest.mark.parametrize("library", ["cv2", "av"])
+def test_a_missing_extra_is_a_usage_error_with_the_install_command(
+    video: VideoRun, clip: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, library: str
+) -> None:
+    monkeypatch.setitem(sys.modules, library, None)  # import fails as if not installed
+    result = video(clip, "--video-out", str(tmp_path / "x.mp4"))
+    assert result.exit_code == 2
+    assert "pip install 'stylize[video]'" in result.output
+    assert not (tmp_path / "out").exists()

@@ -130,7 +130,7 @@ class _Chain:
         if self.steering is not None:
             self.steering.end_batch()
         if not write:
-            return None if isinstance(outcome, OptimizationError) else (frame, to_pil(outcome.image))
+            return self.lead_in(frame, outcome)
         done = save_outcome(job, outcome, seconds, None, self.config if previous is None else self.work.later,
                             self.report, self.chain_note(index, previous))  # fmt: skip
         if done.status == FAILED:
@@ -138,6 +138,15 @@ class _Chain:
             return None
         self.record(done)
         return frame, load_image(job.output)
+
+    def lead_in(self, frame: Image.Image, outcome: Result | OptimizationError) -> Made | None:
+        """The chain's start of a chunk after the first: its picture, as it would be written."""
+        if isinstance(outcome, OptimizationError):
+            first = self.work.jobs[self.work.chunk.first]
+            self.stop(JobOutcome(first, FAILED, error=f"the frame before it, this stretch's start: {outcome.message}"),
+                      "the stretch's first frame failed")  # fmt: skip
+            return None
+        return frame, to_pil(outcome.image)
 
     def make(self, job: Job, frame: Image.Image, previous: Made | None) -> Result | OptimizationError:
         anchor = None if previous is None else frame_anchor(previous[0], frame, previous[1])

@@ -37,9 +37,11 @@ def plan_video(content: list[str], styles: list[str], output: Path, config: Conf
     from ..run.regions import load_masks
     from ..run.stages import check_tile
     from ..video.encode import check_video_output
+    from ..video.flow import check_flow_library
     from ..video.source import ImageFrames, VideoFile, is_video_file, name_order
 
     _check_video_flags(content, output, flags)
+    check_flow_library()
     if is_video_file(content[0]):
         frames: ImageFrames | VideoFile = VideoFile(Path(content[0]))
     else:

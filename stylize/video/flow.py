@@ -33,6 +33,11 @@ def _cv2() -> Any:
     return cv2
 
 
+def check_flow_library() -> None:
+    """SettingsError (with the install command) where OpenCV is missing, before any work."""
+    _cv2()
+
+
 @dataclass(frozen=True)
 class FramePair:
     """The flow between a previous and a current frame (H, W, 2 in pixels, x then y), both ways."""
