@@ -21,7 +21,7 @@ Both runs are whole `stylize` processes on the same frames, style (starry_night.
 `--independent-frames N` makes only the first N frames independently (it costs a full run a frame);
 flicker and judged scores then compare both runs over those N frames.
 `--figure PREFIX` makes no pictures: it puts the input, independent and video frames of an earlier
-run side by side, PREFIX.jpg (four frames) and PREFIX.webp (animated, the compared frames looped).
+run side by side, PREFIX.jpg (four frames) and PREFIX.webp (animated, the compared frames in a loop).
 """
 
 from __future__ import annotations
@@ -176,8 +176,8 @@ def figure(out: Path, prefix: Path) -> None:
     for k, row in enumerate(picks):
         still.paste(row, (0, k * (row.height + 4)))
     still.save(prefix.with_suffix(".jpg"), quality=88)
-    rows[0].save(prefix.with_suffix(".webp"), save_all=True, append_images=rows[1:] + rows[-2:0:-1], duration=125,
-                 loop=0, quality=80)  # fmt: skip
+    rows[0].save(prefix.with_suffix(".webp"), save_all=True, append_images=rows[1:], duration=150, loop=0,
+                 quality=55, method=6)  # fmt: skip
 
 
 def report(rows: dict[str, dict[str, Any]], args: argparse.Namespace) -> None:
