@@ -278,7 +278,7 @@ def test_ctrl_c_in_a_batch_keeps_every_unfinished_picture_and_exits_130(
     monkeypatch.setattr(pictures, "optimize_batch", interrupted)
     out = tmp_path / "out"
     result = batch(str(photos), str(images["style"]), "-o", str(out), "--batch-size", "2")
-    assert result.exit_code == 130
+    assert result.exit_code == 130, result.output
     assert sorted(outputs(out)) == ["p0_style.unfinished.png", "p1_style.unfinished.png"]
     assert result.stderr.count("unfinished image saved") == 2
 
@@ -333,7 +333,7 @@ def test_out_of_memory_retries_the_batch_in_halves(
     def small_memory(pictures: list[object], *args: object, **kwargs: object) -> object:
         sizes.append(len(pictures))
         if len(pictures) > 1:
-            raise torch.OutOfMemoryError("CUDA out of memory (simulated)")
+            raise torch.cuda.OutOfMemoryError("CUDA out of memory (simulated)")
         return real(pictures, *args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(runner, "transfer_batch", small_memory)

@@ -37,7 +37,8 @@ def test_help_lists_every_flag_with_its_default() -> None:
 
 def test_version() -> None:
     result = CliRunner().invoke(main, ["--version"])
-    assert result.exit_code == 0 and re.search(r"stylize, version \d+\.\d+", result.output)
+    assert result.exit_code == 0 and re.match(r"stylize \d+\.\d+\.\d+ \(neural-stylize\)\n", result.output)
+    assert re.search(r"^--device auto: (cpu|cuda|mps) \(.+\)$", result.output, re.M), result.output
 
 
 @pytest.mark.parametrize("model", ["vgg19", "vgg16", "vgg16-bn"])

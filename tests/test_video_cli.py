@@ -192,5 +192,5 @@ def test_a_missing_extra_is_a_usage_error_with_the_install_command(
     monkeypatch.setitem(sys.modules, library, None)  # import fails as if not installed
     result = video(clip, "--video-out", str(tmp_path / "x.mp4"))
     assert result.exit_code == 2
-    assert "pip install 'stylize[video]'" in result.output
+    assert "pip install 'neural-stylize[video]'" in result.output
     assert not (tmp_path / "out").exists()

@@ -1,12 +1,14 @@
 from __future__ import annotations
 
+import email.message
+import hashlib
 import io
 import os
 import pickle
 import shutil
 import urllib.error
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import pytest
 import torch
@@ -79,22 +81,44 @@ def test_state_dict_without_vgg_keys_is_refused(tmp_path: Path) -> None:
         read_torchvision_file(path)
 
 
+def test_vgg16_names_torchvisions_own_weights() -> None:
+    from torchvision.models import VGG16_BN_Weights, VGG16_Weights
+
+    assert weights.torchvision_url("vgg16") == VGG16_Weights.IMAGENET1K_V1.url
+    assert weights.torchvision_url("vgg16-bn") == VGG16_BN_Weights.IMAGENET1K_V1.url
+
+
+def test_vgg16_comes_from_torchs_cache_without_network(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A fake cache: the file torchvision's API names, where torch.hub keeps it; nothing is fetched."""
+    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path / "hub"))
+    monkeypatch.setattr(torch.hub, "urlopen", _no_network)
+    cached = tmp_path / "hub" / "checkpoints" / weights.torchvision_url("vgg16").rsplit("/", 1)[-1]
+    cached.parent.mkdir(parents=True)
+    torch.save(random_state("vgg16", 3), cached)
+    loaded = load_weights("vgg16")
+    assert loaded.input_style == "torchvision" and loaded.source == str(cached)
+    assert set(loaded.state) == {"0.weight", "0.bias", "2.weight", "2.bias"}
+
+
+def _no_network(*args: Any, **kwargs: Any) -> Any:
+    raise urllib.error.URLError("no network")
+
+
 def test_vgg16_without_network_or_cache_names_the_way_out(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path / "hub"))
-
-    def offline(*args: Any, **kwargs: Any) -> Any:
-        raise urllib.error.URLError("no network")
-
-    monkeypatch.setattr(weights.urllib.request, "urlopen", offline)
+    monkeypatch.setattr(torch.hub, "urlopen", _no_network)
     with pytest.raises(WeightsError) as caught:
         load_weights("vgg16")
     message = str(caught.value)
     assert "--weights" in message and "vgg19" in message and "\n" not in message
-    assert not any((tmp_path / "hub").rglob("*.part")), "no partial download may remain"
+    assert not [p for p in (tmp_path / "hub").rglob("*") if p.is_file()], "no partial download may remain"
 
 
 class FakeResponse(io.BytesIO):
-    headers: ClassVar[dict[str, str]] = {"Content-Length": "0"}
+    """What torch.hub reads a download from: the body, and its headers through info()."""
+
+    def info(self) -> Any:
+        return email.message.Message()
 
     def __enter__(self) -> FakeResponse:
         return self
@@ -103,26 +127,23 @@ class FakeResponse(io.BytesIO):
         self.close()
 
 
-def test_download_goes_to_torchvision_cache_with_progress_and_checksum(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+def test_download_goes_to_torchs_cache_with_progress_and_checksum(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     buffer = io.BytesIO()
     torch.save(random_state("vgg16", 1), buffer)
     payload = buffer.getvalue()
-    import hashlib
-
     prefix = hashlib.sha256(payload).hexdigest()[:8]
-    monkeypatch.setattr(weights, "TORCHVISION_URLS", {"vgg16": f"https://example.invalid/vgg16-{prefix}.pth"})
+    monkeypatch.setattr(weights, "torchvision_url", lambda model: f"https://example.invalid/vgg16-{prefix}.pth")
     monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path / "hub"))
-    monkeypatch.setattr(weights.urllib.request, "urlopen", lambda *a, **k: FakeResponse(payload))
-    seen: list[int] = []
-    loaded = load_weights("vgg16", on_download=lambda done, total: seen.append(done))
-    assert seen[-1] == len(payload)
+    monkeypatch.setattr(torch.hub, "urlopen", lambda *a, **k: FakeResponse(payload))
+    loaded = load_weights("vgg16", show_download=True)
+    assert "B" in capsys.readouterr().err, "the download draws a progress bar on stderr when asked"
     assert (tmp_path / "hub" / "checkpoints" / f"vgg16-{prefix}.pth").is_file()
     assert loaded.input_style == "torchvision" and "0.weight" in loaded.state
     # a wrong checksum leaves nothing behind
-    monkeypatch.setattr(weights, "TORCHVISION_URLS", {"vgg16": "https://example.invalid/vgg16-deadbeef.pth"})
+    monkeypatch.setattr(weights, "torchvision_url", lambda model: "https://example.invalid/vgg16-deadbeef.pth")
     with pytest.raises(WeightsError, match="checksum"):
         load_weights("vgg16")
-    assert not (tmp_path / "hub" / "checkpoints" / "vgg16-deadbeef.pth").exists()
-    assert not list((tmp_path / "hub" / "checkpoints").glob("*.part"))
+    left = sorted(p.name for p in (tmp_path / "hub" / "checkpoints").iterdir())
+    assert left == [f"vgg16-{prefix}.pth"], left

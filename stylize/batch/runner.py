@@ -186,7 +186,7 @@ class _Runner:
         try:
             return transfer_batch(pictures, self.config, self.net, self.events.step, bank, self.events.tile,
                                   self.steering)  # fmt: skip
-        except (torch.OutOfMemoryError, MemoryError):
+        except (torch.cuda.OutOfMemoryError, MemoryError):  # torch.OutOfMemoryError from torch 2.5 on; the same class
             release_memory(self.net.device)
             width, height = size
             if len(pictures) == 1:

@@ -160,7 +160,7 @@ class _Chain:
         try:
             (outcome,) = transfer_batch([picture], settings, self.net, self.events.step, self.bank, self.events.tile,
                                         self.steering)  # fmt: skip
-        except (torch.OutOfMemoryError, MemoryError):
+        except (torch.cuda.OutOfMemoryError, MemoryError):
             release_memory(self.net.device)
             width, height = frame.size
             return OptimizationError(f"ran out of memory at {width}x{height}", hint="use a smaller --size")

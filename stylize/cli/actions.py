@@ -11,10 +11,9 @@ import sys
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
-from tqdm import tqdm
 
 from ..batch.inputs import find_images
 from ..batch.plan import Job, make_jobs, parse_shard, shard
@@ -117,7 +116,9 @@ def execute(work: Work, count: int, single: bool, config: Config, flags: BatchFl
 
     if flags.preview is not None and config.batch_size == 0:
         config = replace(config, batch_size=1)  # the page shows one picture: watch and steer one at a time
-    network = load_network(config, on_download=None if quiet else _download_bar())
+    if config.device == "auto" and not quiet:
+        _note_unused_gpu()
+    network = load_network(config, show_download=not quiet)
     progress = Progress(count, config, "none" if quiet else _progress_mode(flags.progress, count))
     options = RunOptions(overwrite=flags.overwrite or single, resume=not flags.overwrite, fail_fast=flags.fail_fast,
                          log=flags.log)  # fmt: skip
@@ -192,14 +193,10 @@ def print_plan(jobs: list[Job], config: Config, overwrite: bool, masks: Masks) -
                err=True)  # fmt: skip
 
 
-def _download_bar() -> Callable[[int, int | None], None]:
-    bars: list[Any] = []
+def _note_unused_gpu() -> None:
+    """Say why a run on a machine with a GPU falls back to the CPU (the same words as --version)."""
+    from ..network.device_choice import auto_device
 
-    def on_progress(done: int, total: int | None) -> None:
-        if not bars:
-            bars.append(tqdm(total=total, unit="B", unit_scale=True, desc="downloading weights", file=sys.stderr))
-        bars[0].update(done - bars[0].n)
-        if total is not None and done >= total:
-            bars[0].close()
-
-    return on_progress
+    choice = auto_device()
+    if choice.gpu_unused:
+        say(f"stylize: note: running on the CPU: {choice.reason}")

@@ -16,7 +16,7 @@ from typing import Any, NoReturn
 import click
 
 from ..errors import StylizeError
-from ..version import __version__
+from .about import print_version
 from .colour_flags import COLOURS_AND_REGIONS
 from .flags import MESSAGES_AND_TOOLS, PICTURE, WORK_LIST, flags
 from .memory_flags import MEMORY
@@ -73,7 +73,8 @@ def _fail(err: BaseException, verbose: bool) -> NoReturn:
 @flags(PREVIEW)
 @flags(VIDEO)
 @flags(MESSAGES_AND_TOOLS)
-@click.version_option(__version__, prog_name="stylize")
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=print_version,
+              help="Show the version, torch's, and the device --device auto would use and why; then exit.")
 def main(inputs: tuple[str, ...], style_options: tuple[str, ...], output: Path | None, quiet: bool, verbose: bool,
          list_layers: bool, inspect_path: Path | None, **options: Any) -> None:  # fmt: skip
     """Paint CONTENT photos in the style of one or more STYLE images (Gatys et al. 2015).

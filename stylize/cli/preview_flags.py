@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from ..version import pip_install
 from .flags import Decorator
 
 PREVIEW: list[Decorator] = [
@@ -13,7 +14,7 @@ PREVIEW: list[Decorator] = [
         metavar="[HOST:]PORT",
         help="Serve a live page of the run: the picture as it forms, its losses, and controls (weights, pause, "
         "snapshot, stop and keep, skip). PORT 0: any free port; HOST defaults to 127.0.0.1 (this machine only). "
-        "Open the printed address; it carries a token. Needs: pip install \"stylize[preview]\".",
+        f"Open the printed address; it carries a token. Needs: {pip_install('preview')}.",
     ),
     click.option(
         "--preview-keep",

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from ..config import Config
+from ..version import pip_install
 from ..video.settings import LATER_ITERATIONS
 from .flags import Decorator, option
 
@@ -19,7 +20,7 @@ VIDEO: list[Decorator] = [
         help="CONTENT is a video: a video file, or a folder or quoted glob of frames (in name order). Frames are "
         "made in order into the -o folder, each starting from the last one's picture carried along the optical "
         "flow and held near it (no flicker). A rerun continues at the first missing frame; --shard K/N takes "
-        "the K-th of N stretches. Needs: pip install \"stylize[video]\".",
+        f"the K-th of N stretches. Needs: {pip_install('video')}.",
     ),
     click.option(
         "--video-out",

@@ -7,16 +7,13 @@ import os
 import torch
 
 from ..errors import SettingsError
+from .device_choice import auto_device
 
 
 def resolve_device(spec: str) -> torch.device:
     """`auto` -> CUDA, then MPS, then CPU; an explicit device must exist (else a usage error)."""
     if spec == "auto":
-        if torch.cuda.is_available():
-            return torch.device("cuda")
-        if torch.backends.mps.is_available():
-            return torch.device("mps")
-        return torch.device("cpu")
+        return torch.device(auto_device().device)
     try:
         device = torch.device(spec)
     except RuntimeError:

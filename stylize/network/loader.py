@@ -10,7 +10,7 @@ from ..config import Config
 from .devices import resolve_device, use_threads
 from .extractor import FeatureExtractor
 from .layers import LayerChoice, layer_choice
-from .weights import OnDownload, load_weights
+from .weights import load_weights
 
 
 @dataclass
@@ -23,12 +23,13 @@ class Network:
     source: str  # where the weights came from
 
 
-def load_network(config: Config, on_download: OnDownload | None = None) -> Network:
-    """The extractor for `config`'s model, layers and device; `on_download` hears of a weights download."""
+def load_network(config: Config, show_download: bool = False) -> Network:
+    """The extractor for `config`'s model, layers and device; a first download of torchvision's
+    weights (vgg16, vgg16-bn) draws a progress bar on stderr when `show_download`."""
     choice = layer_choice(config)
     device = resolve_device(config.device)
     use_threads(config.threads)
-    weights = load_weights(config.model, config.weights, on_download)
+    weights = load_weights(config.model, config.weights, show_download)
     names = [lw.name for lw in (*choice.content, *choice.style)]
     extractor = FeatureExtractor(config.model, weights, names).to(device)
     return Network(extractor, choice, device, weights.source)

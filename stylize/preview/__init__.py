@@ -1,1 +1,1 @@
-"""The live page (optional extra `stylize[preview]`): watch and steer a run in a browser while it works."""
+"""The live page (optional extra `neural-stylize[preview]`): watch and steer a run in a browser while it works."""

@@ -7,6 +7,7 @@ import socket
 from typing import TYPE_CHECKING
 
 from ..optimize.steering import Steering
+from ..version import pip_install
 from .address import is_loopback
 from .controls import Controls
 from .events import LiveEvents
@@ -65,5 +66,5 @@ def missing_extra() -> str | None:
         import starlette  # noqa: F401
         import uvicorn  # noqa: F401
     except ImportError:
-        return 'pip install "stylize[preview]"'
+        return pip_install("preview")
     return None

@@ -2,7 +2,7 @@
 
 The flow is OpenCV's DIS (Kroeger et al., "Fast Optical Flow using Dense Inverse Search", 2016):
 dense, sub-pixel, a few milliseconds for a 256 px frame on one core, and in the field-standard
-library (`opencv-python-headless`, the extra `stylize[video]`). Which pixels to trust follows
+library (`opencv-python-headless`, the extra `neural-stylize[video]`). Which pixels to trust follows
 Ruder, Dosovitskiy and Brox (2016): the flow is computed both ways; where the backward flow and the
 forward flow at the point it leads to do not cancel, the pixel was hidden in the previous frame
 (an occlusion), and where the flow changes sharply it sits on a motion boundary; both get
@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import SettingsError
+from ..version import pip_install
 
 # Ruder et al.'s thresholds (their eq. 3 and 4), flow in pixels.
 OCCLUSION_RELATIVE, OCCLUSION_ABSOLUTE = 0.01, 0.5
@@ -29,7 +30,7 @@ def _cv2() -> Any:
     try:
         import cv2
     except ImportError:
-        raise SettingsError("--video needs OpenCV for optical flow", hint="pip install 'stylize[video]'") from None
+        raise SettingsError("--video needs OpenCV for optical flow", hint=pip_install("video")) from None
     return cv2
 
 

@@ -16,6 +16,7 @@ from PIL import Image
 
 from ..errors import ImageError, SettingsError
 from ..io.reading import image_size, load_image
+from ..version import pip_install
 
 VIDEO_SUFFIXES = frozenset({".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi", ".mpg", ".mpeg", ".ts", ".wmv", ".flv"})
 
@@ -129,5 +130,5 @@ def video_library() -> Any:
     try:
         import av
     except ImportError:
-        raise SettingsError("video files need PyAV", hint="pip install 'stylize[video]'") from None
+        raise SettingsError("video files need PyAV", hint=pip_install("video")) from None
     return av
