@@ -1,6 +1,6 @@
 """The house rules, checked so that they cannot drift: imports run downward along the data path,
-modules and functions stay small, every module says what it is for, and the README's Layout is
-the package as it is (`python tests/test_house.py` prints the Layout to paste)."""
+modules and functions stay small, every module says what it is for, and the Layout in docs/contributing.md
+is the package as it is (`python tests/test_house.py` prints the Layout to paste)."""
 
 from __future__ import annotations
 
@@ -182,9 +182,9 @@ def layout() -> str:
 
 
 def readme_layout() -> str:
-    text = (ROOT / "README.md").read_text()
+    text = (ROOT / "docs" / "contributing.md").read_text()
     section = re.search(r"^## Layout\n(.*?)(?=^## |\Z)", text, re.S | re.M)
-    assert section, "README.md has no '## Layout' section"
+    assert section, "docs/contributing.md has no '## Layout' section"
     block = re.search(r"```text\n(.*?)```", section.group(1), re.S)
     assert block, "the Layout section has no ```text block"
     return block.group(1).rstrip("\n")
@@ -197,7 +197,9 @@ def test_the_layout_lists_every_package_in_order() -> None:
 
 
 def test_the_readme_layout_is_the_package_as_it_is() -> None:
-    assert readme_layout() == layout(), "README's Layout is stale: paste the output of `python tests/test_house.py`"
+    assert readme_layout() == layout(), (
+        "the Layout in docs/contributing.md is stale: paste the output of `python tests/test_house.py`"
+    )
 
 
 if __name__ == "__main__":
