@@ -17,7 +17,7 @@ machine that drifts drifts for all of them; the report gives each mode's median,
 the ratio of medians against `none` measured in the same session. The browser runs on the same
 cores as the run, as it would on a laptop.
 
---screenshot: the README's picture of the page. A real run (the samples chelsea.jpg and
+--screenshot: the picture of the page in docs/guides/live-preview.md. A real run (the samples chelsea.jpg and
 swirls.jpg); after 30 iterations the style-weight
 slider is moved (through the page, as a user would) to 50, and 20 iterations later the page is
 photographed.

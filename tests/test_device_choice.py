@@ -75,3 +75,23 @@ def test_a_run_that_falls_back_to_the_cpu_says_why(run: Run, monkeypatch: pytest
     assert result.exit_code == 0, result.output
     assert f"stylize: note: running on the CPU: {auto_device().reason}" in result.output
     assert "running on the CPU" not in run("--device", "cpu").output  # asked for: no note
+
+
+def test_an_install_hint_names_the_clone_it_was_installed_from(monkeypatch: pytest.MonkeyPatch) -> None:
+    """From a clone (`pip install -e .`) the hint installs the extra from that folder; elsewhere by name."""
+    from importlib import metadata
+
+    from stylize import version
+
+    class Installed:
+        def __init__(self, direct_url: str | None) -> None:
+            self.direct_url = direct_url
+
+        def read_text(self, name: str) -> str | None:
+            return self.direct_url if name == "direct_url.json" else None
+
+    clone = '{"url": "file:///home/me/src/stylize%20x", "dir_info": {"editable": true}}'
+    monkeypatch.setattr(metadata, "distribution", lambda name: Installed(clone))
+    assert version.install_hint("video") == "pip install -e '/home/me/src/stylize x[video]'"
+    monkeypatch.setattr(metadata, "distribution", lambda name: Installed(None))  # from an index or a wheel
+    assert version.install_hint("video") == "pip install 'neural-stylize[video]'"

@@ -18,6 +18,7 @@ from video_clips import panning_clip, save_frames, texture
 
 from stylize.cli import main
 from stylize.io.metadata import read_metadata
+from stylize.version import install_hint, pip_install
 from stylize.video.encode import encode_video
 from stylize.video.source import VideoFile, name_order
 
@@ -192,5 +193,5 @@ def test_a_missing_extra_is_a_usage_error_with_the_install_command(
     monkeypatch.setitem(sys.modules, library, None)  # import fails as if not installed
     result = video(clip, "--video-out", str(tmp_path / "x.mp4"))
     assert result.exit_code == 2
-    assert "pip install 'neural-stylize[video]'" in result.output
+    assert install_hint("video") in result.output and "neural-stylize[video]" in pip_install("video")
     assert not (tmp_path / "out").exists()

@@ -5,7 +5,7 @@ No torch here: the command plans with it before torch is imported.
 A stage runs whole; or whole with a shorter L-BFGS history; or in tiles (the image evaluated a
 tile at a time, see optimize/tiling.py).
 
-The model, from peak RSS measured on the CPU (benchmarks/tiles.py evaluation; README "Big pictures"):
+The model, from peak RSS measured on the CPU (benchmarks/tiles.py evaluation; docs/benchmarks/scale.md):
 
     need = BASE + EVALUATED * (pixels the network sees at once)
                 + pictures * pixels * (IMAGE + PAIR * history)

@@ -6,7 +6,7 @@ losses, the image and the L-BFGS state stay in float32 (see `optimize.losses.gra
 losses round to zero; the objective is multiplied by the pixel count before back-propagating,
 which keeps per-pixel gradients O(1) (`optimize.evaluation.evaluate_together`).
 
-`auto` picks what measured faster without a visible loss (benchmarks/speed.py, README "Speed"):
+`auto` picks what measured faster without a visible loss (benchmarks/speed.py, docs/benchmarks/speed.md):
 bfloat16 on CUDA GPUs that support it and on CPUs with native bfloat16 instructions (1.75x per
 evaluation on an AVX-512-BF16 CPU, the same judged quality), float16 on older CUDA GPUs, and
 float32 elsewhere (Apple MPS, CPUs without bfloat16 units, where emulation is slower).

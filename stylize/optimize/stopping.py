@@ -8,7 +8,7 @@ A run stops at the first iteration t (t >= window) where the loss improved by le
 L-BFGS's loss falls steeply at first and then flattens; the window smooths over single slow
 iterations (a line search that takes a short step), and the relative tolerance makes the rule
 independent of the weights and the size, since the losses are relative errors. The window and
-tolerance were chosen by measurement (`benchmarks/stopping.py`, README "When to stop").
+tolerance were chosen by measurement (`benchmarks/stopping.py`, docs/benchmarks/defaults.md).
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ import socket
 from typing import TYPE_CHECKING
 
 from ..optimize.steering import Steering
-from ..version import pip_install
+from ..version import install_hint
 from .address import is_loopback
 from .controls import Controls
 from .events import LiveEvents
@@ -66,5 +66,5 @@ def missing_extra() -> str | None:
         import starlette  # noqa: F401
         import uvicorn  # noqa: F401
     except ImportError:
-        return pip_install("preview")
+        return install_hint("preview")
     return None

@@ -58,7 +58,7 @@ def in_palette(
     their Gram matrices), clipped to 0..1. (1, 3, H, W) like `content`.
 
     The style loss spends its first iterations pulling the photo's colours toward the painting's;
-    starting there leaves them for the strokes (README "Speed": the plain method's 500-iteration
+    starting there leaves them for the strokes (docs/benchmarks/speed.md: the plain method's 500-iteration
     objective in 0.3 of the time on the samples' pair). Per-channel RGB statistics, not the full
     colour covariance: the start only needs to be near, the optimisation does the rest.
     """

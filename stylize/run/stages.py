@@ -16,7 +16,7 @@ from ..network.layers import min_side
 from ..network.memory import MemoryPlan, plan_memory
 from ..optimize.stopping import Plateau
 
-# px. Measured (README "Speed"): starting at 128 px for a 256 px result, or at 256 px for 512 px,
+# px. Measured (docs/benchmarks/speed.md): starting at 128 px for a 256 px result, or at 256 px for 512 px,
 # reached the plain method's objective no sooner than one size did, and cost 6-8% of the judged
 # content distance: the blurry upsampled start scores badly at full size and the finest style
 # layers need ~30 iterations to recover. So `auto` goes coarse to fine only from 1024 px up,
@@ -24,7 +24,7 @@ from ..optimize.stopping import Plateau
 COARSEST_SIZE = 512
 COARSE_ITERATIONS = 1.0  # iterations at each coarser size, as a multiple of the final size's
 # --iterations auto: each size stops when PLATEAU says the picture stopped improving, after at most
-# AUTO_CAP iterations. Chosen on six pairs at 512 px (benchmarks/stopping.py; README "When to stop").
+# AUTO_CAP iterations. Chosen on six pairs at 512 px (benchmarks/stopping.py; docs/benchmarks/defaults.md).
 PLATEAU = Plateau(window=10, tolerance=0.01)
 AUTO_CAP = 300
 

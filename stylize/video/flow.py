@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import SettingsError
-from ..version import pip_install
+from ..version import install_hint
 
 # Ruder et al.'s thresholds (their eq. 3 and 4), flow in pixels.
 OCCLUSION_RELATIVE, OCCLUSION_ABSOLUTE = 0.01, 0.5
@@ -30,7 +30,7 @@ def _cv2() -> Any:
     try:
         import cv2
     except ImportError:
-        raise SettingsError("--video needs OpenCV for optical flow", hint=pip_install("video")) from None
+        raise SettingsError("--video needs OpenCV for optical flow", hint=install_hint("video")) from None
     return cv2
 
 

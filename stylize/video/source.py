@@ -16,7 +16,7 @@ from PIL import Image
 
 from ..errors import ImageError, SettingsError
 from ..io.reading import image_size, load_image
-from ..version import pip_install
+from ..version import install_hint
 
 VIDEO_SUFFIXES = frozenset({".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi", ".mpg", ".mpeg", ".ts", ".wmv", ".flv"})
 
@@ -130,5 +130,5 @@ def video_library() -> Any:
     try:
         import av
     except ImportError:
-        raise SettingsError("video files need PyAV", hint=pip_install("video")) from None
+        raise SettingsError("video files need PyAV", hint=install_hint("video")) from None
     return av
