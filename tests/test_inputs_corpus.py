@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
+import PIL
 import pytest
 from conftest import pattern_image
 from hypothesis import HealthCheck, given, settings
@@ -164,6 +165,8 @@ MODES = {
 
 @pytest.mark.parametrize(("mode", "fmt"), [(m, f) for m, fmts in MODES.items() for f in fmts])
 def test_every_colour_mode_loads_as_rgb(tmp_path: Path, mode: str, fmt: str) -> None:
+    if (mode, fmt) == ("YCbCr", "tif") and int(PIL.__version__.split(".")[0]) < 13:
+        pytest.skip("Pillow before 13 cannot read back a YCbCr TIFF it wrote (seen with 10.0 to 12.0)")
     path = tmp_path / f"{mode.replace(';', '_')}.{fmt}"
     path.write_bytes(encoded(fmt, mode))
     assert refused_or_loaded(path) == "loaded"
