@@ -15,7 +15,7 @@ from stylize.cli.command import main
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
-MACHINES = ("CPU-bf16", "CPU-AVX2")
+MACHINES = ("CPU-bf16", "CPU-AVX2", "GPU-H200")
 
 
 def test_the_cli_reference_is_generated_from_the_command() -> None:
