@@ -5,11 +5,13 @@
 # installed package (run from outside the clone), and how long the samples take to paint.
 #
 #   benchmarks/install_check.sh WHEELS    # WHEELS: a folder holding the wheel (python -m build)
-#                                         # and any dependency the environment lacks (no index used)
+#                                         # and any dependency the environment lacks
 #
-# PYTHON picks the environment's interpreter (default: python3). Run from the repository root.
-# The GPU machine of benchmarks/gpu_check.sh runs it with its own torch; .ci/oldest does the same
-# with the oldest supported torch from PyPI.
+# PYTHON picks the environment's interpreter (default: python3). PIP_OPTIONS are pip's options for
+# the install (default --no-index: nothing but WHEELS); EXTRAS the extras to install with it (e.g.
+# "[dev]"); SIZES the sizes to paint (default "256 512"). Run from the repository root. The GPU
+# machine runs it with its own torch; .ci/oldest with the oldest supported torch and every other
+# dependency at its lowest (PIP_OPTIONS="-c FILE").
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -20,7 +22,8 @@ failed=0
 versions() { "$PY" -c 'import torch, torchvision; print(f"torch {torch.__version__}, torchvision {torchvision.__version__}")'; }
 before=$(versions)
 echo "install_check: before: $before"
-if ! "$PY" -m pip install -q --no-index --find-links "$wheels" neural-stylize; then
+# shellcheck disable=SC2086  # PIP_OPTIONS is a list of options
+if ! "$PY" -m pip install -q ${PIP_OPTIONS---no-index} --find-links "$wheels" "neural-stylize${EXTRAS:-}"; then
     echo "install_check: FAILED: pip could not install the wheel beside this torch"
     exit 1
 fi
@@ -31,19 +34,26 @@ else
     echo "install_check: FAILED: installing replaced $before with $after"
     failed=1
 fi
+"$PY" -c 'import importlib.metadata as m; print("install_check: beside " + ", ".join(
+    f"{n} {m.version(n)}" for n in ("numpy", "pillow", "scipy", "click", "tqdm")))'
 bin=$("$PY" -c 'import sys, os; print(os.path.dirname(sys.executable))')
 "$bin/stylize" --version | sed 's/^/install_check: /'
 
 run=$(mktemp -d -t stylize-install-check-XXXXXX)
 cd "$run" || exit 1
+if ! "$PY" -c 'import stylize, sys; sys.exit("site-packages" not in stylize.__file__)'; then
+    echo "install_check: FAILED: stylize is not imported from the installed package"
+    failed=1
+fi
 "$PY" -m pytest -m "not slow" -q -p no:cacheprovider -c "$root/pyproject.toml" --rootdir "$root" "$root/tests" \
     >"$run/tests.log" 2>&1
 rc=$?
 echo "install_check: fast tests (exit $rc): $(tail -n 1 "$run/tests.log")"
-[[ $rc -eq 0 ]] || { grep -E '^(FAILED|ERROR)' "$run/tests.log" | head -20; failed=1; }
-for size in 256 512; do
+[[ $rc -eq 0 ]] || { tail -n 60 "$run/tests.log"; failed=1; }
+for size in ${SIZES:-256 512}; do
     start=$EPOCHREALTIME
-    if "$bin/stylize" "$root/samples/chelsea.jpg" "$root/samples/swirls.jpg" -o "cat-$size.png" --size "$size" --quiet; then
+    if "$bin/stylize" "$root/samples/chelsea.jpg" "$root/samples/swirls.jpg" -o "cat-$size.png" --size "$size" --quiet \
+        && "$bin/stylize" --inspect "cat-$size.png" | grep -q "\"size\": $size"; then
         echo "install_check: painted the samples at $size px in $(awk "BEGIN { printf \"%.1f\", $EPOCHREALTIME - $start }") s (whole process)"
     else
         echo "install_check: FAILED: painting the samples at $size px"
