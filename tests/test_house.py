@@ -164,6 +164,17 @@ def summary(path: Path) -> str:
     return docstring.splitlines()[0].rstrip(".") if docstring else ""
 
 
+def package_lines(folder: Path, depth: int, width: int) -> list[str]:
+    """A package's line, then its modules' and its sub-packages' (indented one more level)."""
+    indent = "  " * depth
+    lines = [f"{indent}{folder.name + '/':<{width - 2 * (depth - 1)}}{summary(folder / '__init__.py')}"]
+    modules = [p for p in sorted(folder.glob("*.py")) if p.stem != "__init__"]
+    lines += [f"{indent}  {p.name:<{width - 2 * depth}}{summary(p)}" for p in modules]
+    for sub in sorted(p for p in folder.iterdir() if (p / "__init__.py").is_file()):
+        lines += package_lines(sub, depth + 1, width)
+    return lines
+
+
 def layout() -> str:
     """The package tree with each package's and module's one-line summary, in data-path order."""
     width = 18
@@ -173,9 +184,7 @@ def layout() -> str:
         if not unit:
             lines += [f"  {name:<{width}}{summary(PACKAGE / name)}" for name in ("__init__.py", "__main__.py")]
         elif folder.is_dir():
-            lines.append(f"  {unit + '/':<{width}}{summary(folder / '__init__.py')}")
-            modules = [p for p in sorted(folder.glob("*.py")) if p.stem != "__init__"]
-            lines += [f"    {p.name:<{width - 2}}{summary(p)}" for p in modules]
+            lines += package_lines(folder, 1, width)
         elif module.is_file():
             lines.append(f"  {module.name:<{width}}{summary(module)}")
     return "\n".join(lines)

@@ -17,13 +17,14 @@ import click
 
 from ..errors import StylizeError
 from .about import print_version
-from .colour_flags import COLOURS_AND_REGIONS
-from .flags import MESSAGES_AND_TOOLS, PICTURE, WORK_LIST, flags
-from .memory_flags import MEMORY
-from .preview_flags import PREVIEW
+from .flags.colours import COLOURS_AND_REGIONS
+from .flags.core import MESSAGES_AND_TOOLS, PICTURE, WORK_LIST
+from .flags.memory import MEMORY
+from .flags.options import flags
+from .flags.preview import PREVIEW
+from .flags.video import VIDEO
 from .settings import build_config, build_flags
 from .signals import Stopped, say
-from .video_flags import VIDEO
 
 EPILOG = """\b
 Examples:

@@ -1,29 +1,15 @@
-"""The command's flags in groups (work list, picture, messages and tools), one click option each; defaults from Config.
-
-The order here is the order `stylize --help` lists them in.
-"""
+"""The command's main flags in groups (work list, picture, messages and tools), in the order `--help` lists them."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import click
 
-from ..batch.plan import DEFAULT_NAME
-from ..config import LAYER_PRESETS, METADATA_MODES, MODELS, OPTIMIZERS, PRECISIONS, STYLE_LOSSES, Config
-from .progress import PROGRESS_MODES
-
-D = Config()  # defaults live in Config only
-
-Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
-
-
-def option(*names: str, **settings: Any) -> Decorator:
-    """A click option that shows its default in --help."""
-    return click.option(*names, show_default=True, **settings)
-
+from ...batch.plan import DEFAULT_NAME
+from ...config import LAYER_PRESETS, METADATA_MODES, MODELS, OPTIMIZERS, PRECISIONS, STYLE_LOSSES
+from ..progress import PROGRESS_MODES
+from .options import D, Decorator, option
 
 WORK_LIST: list[Decorator] = [
     click.option(
@@ -237,14 +223,3 @@ MESSAGES_AND_TOOLS: list[Decorator] = [
         help="Print the parameters a result carries (PNG, JPEG, WebP, TIFF) and exit.",
     ),
 ]
-
-
-def flags(options: list[Decorator]) -> Decorator:
-    """All of `options` as one decorator, listed in `--help` in the order given."""
-
-    def apply(command: Callable[..., Any]) -> Callable[..., Any]:
-        for option in reversed(options):
-            command = option(command)
-        return command
-
-    return apply

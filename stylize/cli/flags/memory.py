@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .flags import D, Decorator, option
+from .options import D, Decorator, option
 
 MEMORY: list[Decorator] = [
     click.option(

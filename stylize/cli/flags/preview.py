@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from ..version import pip_install
-from .flags import Decorator
+from ...version import pip_install
+from .options import Decorator
 
 PREVIEW: list[Decorator] = [
     click.option(

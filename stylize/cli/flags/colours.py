@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from ..config import COLOUR_MODES
-from .flags import D, Decorator, option
+from ...config import COLOUR_MODES
+from .options import D, Decorator, option
 
 MASK = click.Path(path_type=Path, dir_okay=False)
 

@@ -6,12 +6,9 @@ from pathlib import Path
 
 import click
 
-from ..config import Config
-from ..version import pip_install
-from ..video.settings import LATER_ITERATIONS
-from .flags import Decorator, option
-
-D = Config()
+from ...version import pip_install
+from ...video.settings import LATER_ITERATIONS
+from .options import D, Decorator, option
 
 VIDEO: list[Decorator] = [
     click.option(
