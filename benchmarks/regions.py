@@ -32,9 +32,9 @@ from PIL import Image, ImageFilter
 from stylize.config import Config
 from stylize.io.saving import save_image
 from stylize.io.tensors import resize_exact, to_tensor
+from stylize.losses.core import gram, guided_gram, relative_mse
+from stylize.losses.guidance import Guidance
 from stylize.network.loader import Network, load_network
-from stylize.optimize.guidance import Guidance
-from stylize.optimize.losses import gram, guided_gram, relative_mse
 from stylize.run.pictures import transfer
 from stylize.run.regions import Regions, mask_tensor
 from stylize.run.stages import long_side_size

@@ -29,8 +29,8 @@ from PIL import Image, ImageDraw
 from stylize.config import STYLE_LOSSES, Config
 from stylize.io.saving import save_image
 from stylize.io.tensors import to_pil
+from stylize.losses.style_losses import style_statistic
 from stylize.network.loader import Network, load_network
-from stylize.optimize.style_losses import style_statistic
 from stylize.run.pictures import transfer
 
 IMAGES = SHARED / "images"

@@ -41,7 +41,7 @@ from common import SHARED, judge
 from PIL import Image
 
 from stylize.network.memory import ALIGN, MARGIN
-from stylize.optimize.tile_grid import tile_grid
+from stylize.optimize.tiles.tile_grid import tile_grid
 
 IMAGES = SHARED / "images"
 STYLIZE = [sys.executable, "-m", "stylize"]
@@ -175,8 +175,8 @@ def timing(args: argparse.Namespace) -> None:
     from stylize.optimize.evaluation import evaluate_together
     from stylize.optimize.objective import LossWeights, Objective
     from stylize.optimize.targets import Targets, content_features, style_targets
-    from stylize.optimize.tile_grid import Tiling
-    from stylize.optimize.tiling import TiledEvaluation
+    from stylize.optimize.tiles.tile_grid import Tiling
+    from stylize.optimize.tiles.tiling import TiledEvaluation
 
     config = Config()
     net = load_network(config)

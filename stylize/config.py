@@ -19,7 +19,7 @@ OPTIMIZERS = ("lbfgs", "adam")
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 INIT_KINDS = ("palette", "content", "noise", "style")  # or a Path: start from that image file
 COLOUR_MODES = ("none", "luminance", "match")  # --preserve-colors (run/colours.py says how)
-STYLE_LOSSES = ("gram", "diagonal", "wasserstein", "sliced")  # --style-loss (optimize/style_losses.py)
+STYLE_LOSSES = ("gram", "diagonal", "wasserstein", "sliced")  # --style-loss (losses/style_losses.py)
 METADATA_MODES = ("names", "full", "none")  # what a result tells about its inputs
 AUTO = "auto"  # --iterations auto: until the picture stops improving (run/stages.py says how)
 MIN_SIZE = 32  # px; below this the deepest VGG blocks see less than one pixel
@@ -34,7 +34,7 @@ MAX_PIXELS = 150_000_000  # input images declaring more pixels are refused from 
 # 0 / 10 / 100 / 1000 gave saved objectives 0.755 / 0.722 / 0.696 / 0.693 and content distances
 # 0.532 / 0.544 / 0.562 / 0.568: larger weights trade ever more content for style, so 10.
 #
-# Why `temporal_weight` 100 (video, optimize/temporal.py): on 12 frames of a 256x192 window panning
+# Why `temporal_weight` 100 (video, losses/temporal.py): on 12 frames of a 256x192 window panning
 # over tubingen.jpg (starry_night.jpg, 20 iterations a chained frame), weights 30 / 100 / 300 left
 # 0.18 / 0.14 / 0.09 of the flicker of frames made on their own, with judged content errors 2.3% /
 # 3.3% / 4.9% above theirs and style errors 2.3% / 1.9% / 0.6% below: 100 is steady with room to

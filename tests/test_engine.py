@@ -122,7 +122,7 @@ def test_the_range_penalty_keeps_the_optimised_pixels_in_range(setup: tuple[Obje
 
 
 def test_out_of_range_is_zero_inside_and_grows_outside() -> None:
-    from stylize.optimize.losses import out_of_range
+    from stylize.losses.core import out_of_range
 
     inside = torch.rand(1, 3, 8, 8)
     assert out_of_range(inside).item() == 0
@@ -187,7 +187,7 @@ def test_one_pass_over_a_batch_evaluates_each_image_as_alone(weights_file: Calla
     so a few elements may differ by more than rounding; L-BFGS then follows a slightly different path.
     """
     from stylize.optimize.evaluation import evaluate_together
-    from stylize.optimize.protocol import Evaluation
+    from stylize.optimize.optimizers.protocol import Evaluation
 
     objective, inits, _, _ = batch_setup(weights_file, 3)
     together = evaluate_together(objective, inits, [0, 1, 2])

@@ -22,17 +22,18 @@ RANKS = {
     "config": 1,
     "io": 2,
     "network": 2,
-    "optimize": 3,
-    "run": 4,
-    "video": 5,
-    "batch": 6,
-    "preview": 7,
-    "cli": 8,
-    "": 9,  # the package's own __init__ (the public API) and __main__
+    "losses": 3,
+    "optimize": 4,
+    "run": 5,
+    "video": 6,
+    "batch": 7,
+    "preview": 8,
+    "cli": 9,
+    "": 10,  # the package's own __init__ (the public API) and __main__
 }
 # The order the Layout lists the packages in: the data path, from the command down to the errors.
-LAYOUT_ORDER = ["", "cli", "preview", "batch", "video", "run", "optimize", "network", "io", "config", "errors",
-                "version"]  # fmt: skip
+LAYOUT_ORDER = ["", "cli", "preview", "batch", "video", "run", "optimize", "losses", "network", "io", "config",
+                "errors", "version"]  # fmt: skip
 MAX_MODULE_LINES = 250
 MAX_FUNCTION_LINES = 50
 LONG_FUNCTIONS_ALLOWED = {"stylize/cli/command.py:main"}  # the click declaration: one decorator per flag

@@ -8,9 +8,9 @@ from collections.abc import Callable
 import pytest
 import torch
 
-from stylize.optimize.adam import adam
-from stylize.optimize.lbfgs import lbfgs
-from stylize.optimize.protocol import Accepted, Coroutine, Evaluation
+from stylize.optimize.optimizers.adam import adam
+from stylize.optimize.optimizers.lbfgs import lbfgs
+from stylize.optimize.optimizers.protocol import Accepted, Coroutine, Evaluation
 
 Function = Callable[[torch.Tensor], torch.Tensor]
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import torch
 
 from stylize.config import LayerWeight
-from stylize.optimize.losses import content_loss, gram, relative_mse, style_loss, total_variation
+from stylize.losses.core import content_loss, gram, relative_mse, style_loss, total_variation
 
 
 def test_gram_is_normalised_channel_dot_products() -> None:

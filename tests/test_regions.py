@@ -16,8 +16,7 @@ from PIL import Image
 from stylize.cli import main
 from stylize.config import LayerWeight
 from stylize.io.metadata import read_metadata
-from stylize.optimize.guidance import Guidance
-from stylize.optimize.losses import (
+from stylize.losses.core import (
     content_loss,
     gram,
     guided_gram,
@@ -25,6 +24,7 @@ from stylize.optimize.losses import (
     style_loss,
     weighted_content_loss,
 )
+from stylize.losses.guidance import Guidance
 from stylize.run.regions import mask_tensor, read_mask
 
 LAYERS = (LayerWeight("a"), LayerWeight("b", 0.5))

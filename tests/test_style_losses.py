@@ -13,8 +13,8 @@ from stylize.config import STYLE_LOSSES, Config
 from stylize.errors import SettingsError
 from stylize.io.metadata import read_metadata
 from stylize.io.tensors import to_tensor
-from stylize.optimize.statistics import StyleStatistic, StyleTarget, stack_regions
-from stylize.optimize.style_losses import style_statistic
+from stylize.losses.statistics import StyleStatistic, StyleTarget, stack_regions
+from stylize.losses.style_losses import style_statistic
 
 DISTRIBUTIONS = ("diagonal", "wasserstein", "sliced")  # they compare distributions: the order of pixels is not seen
 

@@ -12,10 +12,10 @@ from PIL import Image
 from stylize.config import Config
 from stylize.errors import SettingsError
 from stylize.io.reading import load_image
+from stylize.losses.temporal import Anchor, stack_anchors, temporal_error
 from stylize.network.layers import parse_layer_list
 from stylize.network.loader import Network, load_network
 from stylize.optimize.engine import Result
-from stylize.optimize.temporal import Anchor, stack_anchors, temporal_error
 from stylize.run.pictures import Picture, _from_anchor, transfer_batch
 
 

@@ -18,18 +18,18 @@ from stylize.config import Config
 from stylize.errors import ResourceError, SettingsError
 from stylize.io.metadata import read_metadata
 from stylize.io.tensors import to_tensor
+from stylize.losses.guidance import Guidance
+from stylize.losses.statistics import StyleStatistic
+from stylize.losses.style_losses import style_statistic
 from stylize.network import memory
 from stylize.network.layers import layer_stride, parse_layer_list
 from stylize.network.loader import Network, load_network
 from stylize.optimize.evaluation import evaluate_together
-from stylize.optimize.guidance import Guidance
 from stylize.optimize.objective import LossWeights, Objective
-from stylize.optimize.protocol import Evaluation
-from stylize.optimize.statistics import StyleStatistic
-from stylize.optimize.style_losses import style_statistic
+from stylize.optimize.optimizers.protocol import Evaluation
 from stylize.optimize.targets import Targets, content_features, style_targets
-from stylize.optimize.tile_grid import Tiling, tile_grid
-from stylize.optimize.tiling import TiledEvaluation
+from stylize.optimize.tiles.tile_grid import Tiling, tile_grid
+from stylize.optimize.tiles.tiling import TiledEvaluation
 from stylize.run.pictures import transfer
 from stylize.run.provenance import HOW_NOT_WHAT
 

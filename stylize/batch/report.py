@@ -15,7 +15,7 @@ from .plan import Job
 
 if TYPE_CHECKING:  # the engine imports torch; the CLI imports this module early
     from ..optimize.engine import Step
-    from ..optimize.tiling import TileStep
+    from ..optimize.tiles.tiling import TileStep
 
 DONE, SKIPPED, FAILED = "done", "skipped", "failed"
 

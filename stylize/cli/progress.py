@@ -21,7 +21,7 @@ from ..run.stages import plan_stages
 if TYPE_CHECKING:  # the engine imports torch; keep --help fast
     from ..batch.plan import Job
     from ..optimize.engine import Step
-    from ..optimize.tiling import TileStep
+    from ..optimize.tiles.tiling import TileStep
 
 PROGRESS_MODES = ("auto", "bars", "lines", "none")
 FILES_BAR = "{desc}: {percentage:3.0f}%|{bar}| [{elapsed}<{remaining}]"  # desc: "files k/N"

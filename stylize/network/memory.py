@@ -3,7 +3,7 @@
 No torch here: the command plans with it before torch is imported.
 
 A stage runs whole; or whole with a shorter L-BFGS history; or in tiles (the image evaluated a
-tile at a time, see optimize/tiling.py).
+tile at a time, see optimize/tiles/tiling.py).
 
 The model, from peak RSS measured on the CPU (benchmarks/tiles.py evaluation; docs/benchmarks/scale.md):
 

@@ -1,4 +1,5 @@
-"""Pixels are the parameters: losses, objective, L-BFGS and Adam as coroutines, evaluation, engine.
+"""Pixels are the parameters: the objective over a batch, its evaluation, the engine loop, steering and
+stopping; `optimizers/` (L-BFGS and Adam as coroutines), `tiles/` (one evaluation in tiles).
 
-Tensors in, tensors out: no files, no printing. May import: `network`, `config`, `errors`.
+Tensors in, tensors out: no files, no printing. May import: `losses`, `network`, `config`, `errors`.
 """

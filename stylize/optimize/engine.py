@@ -24,11 +24,11 @@ from dataclasses import dataclass, replace
 import torch
 
 from ..errors import OptimizationError
-from .adam import adam
 from .evaluation import Evaluate, EvaluationOutcome, NonFinite, evaluate_together
-from .lbfgs import lbfgs
 from .objective import Objective
-from .protocol import Accepted, Coroutine
+from .optimizers.adam import adam
+from .optimizers.lbfgs import lbfgs
+from .optimizers.protocol import Accepted, Coroutine
 from .steering import STEERABLE, Steering, WeightChange
 from .stopping import Plateau
 

@@ -26,7 +26,7 @@ import torch
 
 from ..network.devices import cpu_cores
 from .objective import Objective
-from .protocol import Evaluation
+from .optimizers.protocol import Evaluation
 
 
 @dataclass(frozen=True)

@@ -7,14 +7,14 @@ from dataclasses import dataclass
 
 import torch
 
+from ..losses.core import content_loss, out_of_range, total_variation, weighted_content_loss, weighted_mean
+from ..losses.moments import GramStatistic
+from ..losses.statistics import StyleStatistic
+from ..losses.temporal import Anchor, temporal_error
 from ..network.extractor import FeatureExtractor
 from ..network.layers import LayerChoice
 from ..network.precision import network_precision
-from .losses import content_loss, out_of_range, total_variation, weighted_content_loss, weighted_mean
-from .moments import GramStatistic
-from .statistics import StyleStatistic
 from .targets import Targets
-from .temporal import Anchor, temporal_error
 
 
 @dataclass(frozen=True)

@@ -7,13 +7,13 @@ from dataclasses import dataclass
 
 import torch
 
+from ..losses.guidance import Guidance, stack_guidance
+from ..losses.moments import GramStatistic
+from ..losses.statistics import StyleStatistic, StyleTarget, stack_regions, target_rows
 from ..network.extractor import FeatureExtractor
 from ..network.layers import LayerChoice
 from ..network.precision import network_precision
-from .guidance import Guidance, stack_guidance
-from .moments import GramStatistic
-from .statistics import StyleStatistic, StyleTarget, stack_regions, target_rows
-from .tile_grid import Tiling, crop
+from .tiles.tile_grid import Tiling, crop
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from .state import LiveState
 if TYPE_CHECKING:
     from ..batch.plan import Job
     from ..optimize.engine import Step
-    from ..optimize.tiling import TileStep
+    from ..optimize.tiles.tiling import TileStep
 
 
 class LiveEvents(Events):

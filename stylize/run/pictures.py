@@ -18,14 +18,14 @@ from PIL import Image
 from ..config import Config
 from ..errors import OptimizationError, SettingsError
 from ..io.tensors import resize_exact, to_tensor
+from ..losses.temporal import Anchor
 from ..network.devices import memory_budget
 from ..network.loader import Network, load_network
 from ..network.precision import resolve_precision
 from ..optimize.engine import OnStep, OptimizerSettings, Result, Step, optimize_batch
 from ..optimize.evaluation import evaluation_for
 from ..optimize.steering import Steering, picture_changes
-from ..optimize.temporal import Anchor
-from ..optimize.tiling import TileStep
+from ..optimize.tiles.tiling import TileStep
 from .colours import Colours
 from .inits import initial_image, sample
 from .regions import Regions

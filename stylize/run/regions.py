@@ -21,7 +21,7 @@ from PIL import Image
 from ..config import Config
 from ..errors import ImageError, SettingsError
 from ..io.reading import read_image
-from ..optimize.guidance import Guidance
+from ..losses.guidance import Guidance
 
 CONTENT_MASK_GAIN = 9.0  # where --content-mask is white the photo's content counts 1 + 9 = 10 times
 ASPECT_TOLERANCE = 0.01  # masks whose width/height differs more from the photo's are stretched with a warning

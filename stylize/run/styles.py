@@ -13,12 +13,12 @@ from PIL import Image
 
 from ..config import Config
 from ..io.tensors import resize_exact, to_tensor
+from ..losses.statistics import StyleTarget
+from ..losses.style_losses import style_statistic
 from ..network.layers import min_side
 from ..network.loader import Network
-from ..optimize.statistics import StyleTarget
-from ..optimize.style_losses import style_statistic
 from ..optimize.targets import style_targets
-from ..optimize.tile_grid import Tiling
+from ..optimize.tiles.tile_grid import Tiling
 from .regions import mask_tensor
 from .stages import fitted_size
 

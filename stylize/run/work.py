@@ -9,15 +9,15 @@ from typing import TYPE_CHECKING
 import torch
 
 from ..config import Config
+from ..losses.style_losses import style_statistic
+from ..losses.temporal import Anchor, stack_anchors
 from ..network.layers import layer_stride
 from ..network.loader import Network
 from ..network.memory import MARGIN
 from ..optimize.objective import LossWeights, Objective
-from ..optimize.style_losses import style_statistic
 from ..optimize.targets import Targets, content_features, stack_targets
-from ..optimize.temporal import Anchor, stack_anchors
-from ..optimize.tile_grid import Tiling
-from ..optimize.tiling import TiledEvaluation, TileStep
+from ..optimize.tiles.tile_grid import Tiling
+from ..optimize.tiles.tiling import TiledEvaluation, TileStep
 from .colours import Colours
 from .regions import Regions, guidance
 from .stages import memory_plan

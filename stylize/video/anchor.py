@@ -7,7 +7,7 @@ import torch
 from PIL import Image
 
 from ..io.tensors import resize_exact
-from ..optimize.temporal import Anchor
+from ..losses.temporal import Anchor
 from .flow import frame_flow, warp
 
 

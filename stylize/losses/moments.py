@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import torch
 
-from .losses import gram, guided_gram, guided_gram_error, region_gram_error, relative_mse
+from .core import gram, guided_gram, guided_gram_error, region_gram_error, relative_mse
 from .statistics import EPS, Moments, StyleTarget, by_shares, flat_weights, mixed, region_means
 
 

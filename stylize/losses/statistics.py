@@ -53,7 +53,7 @@ class StyleStatistic(Protocol):
 @runtime_checkable
 class MomentStatistic(Protocol):
     """A statistic whose error depends on the features only through averages over positions (moments),
-    so that tiles can add theirs up to the whole picture's (optimize/tiling.py): gram, diagonal,
+    so that tiles can add theirs up to the whole picture's (optimize/tiles/tiling.py): gram, diagonal,
     wasserstein; `error(f, t, m, s)` is `from_moments(moments(f, m), t, s)` (s None without masks)."""
 
     def moments(self, features: torch.Tensor, masks: torch.Tensor | None) -> Moments:

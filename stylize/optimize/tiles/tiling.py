@@ -31,12 +31,12 @@ from dataclasses import dataclass
 
 import torch
 
-from .evaluation import EvaluationOutcome, NonFinite
-from .guidance import Guidance
-from .objective import Objective
-from .protocol import Evaluation
-from .statistics import Moments, MomentStatistic, StyleTarget, target_rows
-from .targets import Targets
+from ...losses.guidance import Guidance
+from ...losses.statistics import Moments, MomentStatistic, StyleTarget, target_rows
+from ..evaluation import EvaluationOutcome, NonFinite
+from ..objective import Objective
+from ..optimizers.protocol import Evaluation
+from ..targets import Targets
 from .tile_grid import Tile, Tiling, crop
 from .tiled_style import MomentSums, pulled, tile_moments
 

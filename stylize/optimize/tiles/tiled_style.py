@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import torch
 
-from .guidance import Guidance
-from .losses import weighted_mean
-from .objective import Objective
-from .statistics import EPS, Moments, MomentStatistic, StyleTarget
+from ...losses.core import weighted_mean
+from ...losses.guidance import Guidance
+from ...losses.statistics import EPS, Moments, MomentStatistic, StyleTarget
+from ..objective import Objective
 
 LayerMoments = dict[str, tuple[Moments, torch.Tensor]]  # layer -> (moments (N, R, ...), mass (N|1, R))
 

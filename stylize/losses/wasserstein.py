@@ -21,7 +21,7 @@ from collections.abc import Sequence
 
 import torch
 
-from .losses import gram, guided_gram
+from .core import gram, guided_gram
 from .statistics import EPS, Moments, StyleTarget, by_shares, flat_weights, mixed, region_means
 
 FLOOR = 1e-6  # eigenvalues below (FLOOR * the style's energy)^2 count as zero
