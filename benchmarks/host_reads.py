@@ -7,7 +7,8 @@ Two counts, each on a random-weight VGG19 (no download):
   `transfer_batch` of 4 pictures at 64 px, 10 iterations, per iteration; on a GPU each is a wait
   for the card (tests/test_host_reads.py holds the budget);
 - operations (aten ops seen by torch.profiler) in one evaluation of a 64 px picture with the
-  default layers, in float32 and in bfloat16.
+  default layers, in float32 and in bfloat16: the network's forward and backward pass, the losses and
+  reading the results (not the optimiser's own arithmetic, which tests/test_curvature.py counts).
 `--checkout` runs the same counts against another checkout of stylize (e.g. a worktree of the
 commit before a change), so that both are measured by one script in one run.
 """
@@ -98,20 +99,37 @@ def _reads(pictures: list, config: object, net: object, transfer_batch: object) 
 
 
 def _ops(picture: object, config: object, net: object, transfer_batch: object) -> int:
-    """aten ops in one evaluation: a 2-iteration run minus a 1-iteration run, divided by their extra evaluations."""
+    """aten ops per evaluation round of one picture: inside `evaluate_together` (and, where the engine
+    reads the round's numbers separately, inside `read`), averaged over a 3-iteration run."""
     from dataclasses import replace
 
     from torch.profiler import ProfilerActivity, profile
 
-    totals = []
-    for iterations in (1, 3):
-        evaluations = []
-        with profile(activities=[ProfilerActivity.CPU]) as prof:
-            (result,) = transfer_batch([picture], replace(config, iterations=iterations), net)  # type: ignore[operator]
-        evaluations.append(result.evaluations)
-        totals.append((sum(1 for e in prof.events() if e.name.startswith("aten::")), result.evaluations))
-    (ops1, evals1), (ops3, evals3) = totals
-    return round((ops3 - ops1) / max(1, evals3 - evals1))
+    from stylize.optimize import engine, evaluation
+
+    counted = {"ops": 0, "rounds": 0}
+
+    def profiled(function, rounds: int):  # type: ignore[no-untyped-def]
+        def wrapped(*args, **kwargs):  # type: ignore[no-untyped-def]
+            with profile(activities=[ProfilerActivity.CPU]) as prof:
+                out = function(*args, **kwargs)
+            counted["ops"] += sum(1 for e in prof.events() if e.name.startswith("aten::"))
+            counted["rounds"] += rounds
+            return out
+
+        return wrapped
+
+    originals = evaluation.evaluate_together, getattr(engine, "read", None)
+    evaluation.evaluate_together = profiled(originals[0], 1)  # type: ignore[assignment]
+    if originals[1] is not None:
+        engine.read = profiled(originals[1], 0)  # type: ignore[attr-defined]
+    try:
+        transfer_batch([picture], replace(config, iterations=3), net)  # type: ignore[operator]
+    finally:
+        evaluation.evaluate_together = originals[0]  # type: ignore[assignment]
+        if originals[1] is not None:
+            engine.read = originals[1]  # type: ignore[attr-defined]
+    return round(counted["ops"] / counted["rounds"])
 
 
 def main() -> None:

@@ -139,7 +139,7 @@ import resource, sys, torch
 from stylize.config import Config
 from stylize.network.loader import load_network
 from stylize.network.precision import resolve_precision
-from stylize.optimize.evaluation import evaluate_together
+from stylize.optimize.evaluation import evaluate_together, read
 from stylize.optimize.objective import LossWeights, Objective
 from stylize.optimize.targets import Targets, content_features, style_targets
 side, precision = int(sys.argv[1]), sys.argv[2]
@@ -150,7 +150,7 @@ photo = torch.rand(1, 3, side * 3 // 4, side)
 targets = Targets(content_features(net.extractor, net.choice, photo, dtype),
                   style_targets(net.extractor, net.choice, [torch.rand(1, 3, 256, 256)], None, dtype))
 before = int(open('/proc/self/statm').read().split()[1]) * 4096
-evaluate_together(Objective(net.extractor, net.choice, targets, LossWeights(1, 5, 0, 10), dtype), photo, [0])
+read(evaluate_together(Objective(net.extractor, net.choice, targets, LossWeights(1, 5, 0, 10), dtype), photo, [0]))
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 print(side, photo.shape[-1] * photo.shape[-2], dtype, before, peak)
 """

@@ -186,15 +186,15 @@ def test_one_pass_over_a_batch_evaluates_each_image_as_alone(weights_file: Calla
     in a max-pool (or sit at a ReLU's kink) that rounding can send a pixel's gradient elsewhere,
     so a few elements may differ by more than rounding; L-BFGS then follows a slightly different path.
     """
-    from stylize.optimize.evaluation import evaluate_together
+    from stylize.optimize.evaluation import evaluate_together, read
     from stylize.optimize.optimizers.protocol import Evaluation
 
     objective, inits, _, _ = batch_setup(weights_file, 3)
-    together = evaluate_together(objective, inits, [0, 1, 2])
+    together = read(evaluate_together(objective, inits, [0, 1, 2]))
     for i in range(3):
         alone_objective = Objective(objective.extractor, objective.choice, objective.targets.rows([i]),
                                     LossWeights(1.0, 5.0, 0.0, 10.0))  # fmt: skip
-        (alone,) = evaluate_together(alone_objective, inits[i : i + 1], [0])
+        (alone,) = read(evaluate_together(alone_objective, inits[i : i + 1], [0]))
         batched = together[i]
         assert isinstance(batched, Evaluation) and isinstance(alone, Evaluation)
         assert batched.loss == pytest.approx(alone.loss, rel=1e-6)

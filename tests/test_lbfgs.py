@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Callable
 
 import pytest
@@ -10,7 +11,7 @@ import torch
 
 from stylize.optimize.optimizers.adam import adam
 from stylize.optimize.optimizers.lbfgs import lbfgs
-from stylize.optimize.optimizers.protocol import Accepted, Coroutine, Evaluation
+from stylize.optimize.optimizers.protocol import Accepted, Coroutine, Evaluation, Probe
 
 Function = Callable[[torch.Tensor], torch.Tensor]
 
@@ -23,12 +24,24 @@ def problem(seed: int = 0, n: int = 40) -> Function:
     return lambda x: (a @ x - b).pow(2).sum() + 0.1 * x.pow(4).sum()
 
 
-def evaluate(f: Function, x: torch.Tensor) -> Evaluation:
-    point = x.detach().clone().requires_grad_(True)
+def answered(request: torch.Tensor | Probe, value: float, grad: torch.Tensor) -> Evaluation:
+    """What the engine sends back: with a probe, its slope and its extras read."""
+    if not isinstance(request, Probe):
+        return Evaluation(value, grad)
+    slope = grad.dot(request.direction).item() if request.direction is not None else math.nan
+    return Evaluation(value, grad, None, slope, tuple(e.item() for e in request.extras))
+
+
+def point_of(request: torch.Tensor | Probe) -> torch.Tensor:
+    return request.point if isinstance(request, Probe) else request
+
+
+def evaluate(f: Function, request: torch.Tensor | Probe) -> Evaluation:
+    point = point_of(request).detach().clone().requires_grad_(True)
     value = f(point)
     value.backward()  # type: ignore[no-untyped-call]
     assert point.grad is not None
-    return Evaluation(value.item(), point.grad.detach())
+    return answered(request, value.item(), point.grad.detach())
 
 
 def drive(coroutine: Coroutine, f: Function, iterations: int) -> tuple[list[torch.Tensor], int]:
@@ -86,10 +99,9 @@ def test_lbfgs_needs_no_evaluation_beyond_its_line_searches() -> None:
 def test_lbfgs_reports_when_no_descent_is_left() -> None:
     coroutine = lbfgs(torch.zeros(3), history=5, line_search_evaluations=20)
     request = next(coroutine)
-    flat = Evaluation(1.0, torch.zeros(3))  # a constant function: every direction is flat
-    with pytest.raises(StopIteration) as stopped:
+    with pytest.raises(StopIteration) as stopped:  # a constant function: every direction is flat
         while True:
-            request = coroutine.send(None if isinstance(request, Accepted) else flat)
+            request = coroutine.send(None if isinstance(request, Accepted) else answered(request, 1.0, torch.zeros(3)))
     assert "no further descent" in stopped.value.value
 
 
@@ -115,9 +127,9 @@ def test_lbfgs_moves_where_torchs_first_step_is_too_small_for_the_loss_to_see() 
     generator = torch.Generator().manual_seed(0)
     target = torch.rand(100_000, generator=generator)
 
-    def rounded(x: torch.Tensor) -> Evaluation:
-        error = torch.round(x * 1024) / 1024 - target
-        return Evaluation(error.pow(2).sum().item(), 2 * error)
+    def rounded(request: torch.Tensor | Probe) -> Evaluation:
+        error = torch.round(point_of(request) * 1024) / 1024 - target
+        return answered(request, error.pow(2).sum().item(), 2 * error)
 
     start = torch.full((100_000,), 0.5)
     first_step = 1 / rounded(start).grad.abs().sum().item()

@@ -24,7 +24,7 @@ from stylize.losses.style_losses import style_statistic
 from stylize.network import memory
 from stylize.network.layers import layer_stride, parse_layer_list
 from stylize.network.loader import Network, load_network
-from stylize.optimize.evaluation import evaluate_together
+from stylize.optimize.evaluation import evaluate_together, read
 from stylize.optimize.objective import LossWeights, Objective
 from stylize.optimize.optimizers.protocol import Evaluation
 from stylize.optimize.targets import Targets, content_features, style_targets
@@ -87,17 +87,17 @@ def test_content_in_tiles_is_the_untiled_content_error_and_gradient(weights_file
     photo, style = to_tensor(pattern_image(96, 80, 1)), to_tensor(pattern_image(64, 64, 2))
     image = (photo + 0.2 * torch.randn_like(photo)).clamp(0, 1)
     untiled, tiled = _objectives(net, photo, style, LossWeights(1.0, 0.0, 0.5, 10.0))
-    (whole,) = evaluate_together(untiled, image, [0])
+    (whole,) = read(evaluate_together(untiled, image, [0]))
     evaluation = _tiled(net, tiled, photo, 32)
     assert len(evaluation.tiles) == 9
-    (parts,) = evaluation(tiled, image, [0])
+    (parts,) = read(evaluation(tiled, image, [0]))
     assert isinstance(whole, Evaluation) and isinstance(parts, Evaluation)
     assert parts.terms[1] == pytest.approx(whole.terms[1], rel=1e-5)  # content, relative to the whole photo
     assert parts.terms[3] == pytest.approx(whole.terms[3], rel=1e-5)  # total variation, on the whole image
     assert parts.loss == pytest.approx(whole.loss, rel=1e-5)
     torch.testing.assert_close(parts.grad, whole.grad, rtol=1e-3, atol=1e-4 * whole.grad.abs().max().item())
     # without context the tiles' borders see zero padding, and the gradient is no longer the picture's
-    (blind,) = _tiled(net, tiled, photo, 32, margin=0)(tiled, image, [0])
+    (blind,) = read(_tiled(net, tiled, photo, 32, margin=0)(tiled, image, [0]))
     assert isinstance(blind, Evaluation)
     assert (blind.grad - whole.grad).abs().max() > 0.05 * whole.grad.abs().max()
 
@@ -123,12 +123,12 @@ def test_style_in_tiles_is_the_whole_pictures_statistic_against_the_global_targe
                                                            guide), weights, statistic=statistic)  # fmt: skip
     tiled = Objective(net.extractor, net.choice, Targets({}, found, guide), weights, statistic=statistic)
     image = (photo + 0.2 * torch.randn_like(photo)).clamp(0, 1)
-    (whole,) = evaluate_together(untiled, image, [0])
+    (whole,) = read(evaluate_together(untiled, image, [0]))
     evaluation = _tiled(net, tiled, photo, 32)
     for index in range(len(evaluation.tiles)):  # every tile is handed the objective's own (global) targets
         for name, target in evaluation.targets(0, index).style.items():
             assert all(v.data_ptr() == found[name][part].data_ptr() for part, v in target.items())
-    (parts,) = evaluation(tiled, image, [0])
+    (parts,) = read(evaluation(tiled, image, [0]))
     assert isinstance(whole, Evaluation) and isinstance(parts, Evaluation)
     assert parts.terms[2] == pytest.approx(whole.terms[2], rel=1e-4)
     torch.testing.assert_close(parts.grad, whole.grad, rtol=1e-3, atol=1e-3 * whole.grad.abs().max().item())
@@ -165,7 +165,7 @@ def test_sliced_in_tiles_scores_each_tile_against_the_global_target(weights_file
     _, tiled = _objectives(net, photo, style, LossWeights(0.0, 1.0), statistic)
     evaluation = _tiled(net, tiled, photo, 48)
     image = (photo + 0.1 * torch.randn_like(photo)).clamp(0, 1)
-    (parts,) = evaluation(tiled, image, [0])
+    (parts,) = read(evaluation(tiled, image, [0]))
     assert isinstance(parts, Evaluation)
     expected, everywhere = 0.0, tiled.features(image)  # the untiled features, cut to each tile by hand
     for index, tile in enumerate(evaluation.tiles):
@@ -267,10 +267,10 @@ def test_pictures_of_a_batch_in_tiles_are_each_as_alone(weights_file: Callable[[
     both = Objective(net.extractor, net.choice, Targets({}, styles), weights)
     evaluation = _tiled(net, both, torch.cat(photos), 32)
     images = torch.cat([(p + 0.1 * torch.randn_like(p)).clamp(0, 1) for p in photos])
-    together = evaluation(both, images, [0, 1])
+    together = read(evaluation(both, images, [0, 1]))
     for row in range(2):
         _, alone = _objectives(net, photos[row], style, weights)
-        (single,) = _tiled(net, alone, photos[row], 32)(alone, images[row : row + 1], [0])
+        (single,) = read(_tiled(net, alone, photos[row], 32)(alone, images[row : row + 1], [0]))
         assert isinstance(single, Evaluation)
         assert together[row].loss == pytest.approx(single.loss, rel=1e-5)  # type: ignore[union-attr]
 
@@ -296,10 +296,10 @@ def test_with_the_real_network_tiles_give_the_untiled_objective_and_gradient() -
     photo, style = to_tensor(pattern_image(320, 240, 12)), to_tensor(pattern_image(256, 256, 13))
     untiled, tiled = _objectives(net, photo, style, LossWeights(1.0, 5.0, 0.0, 10.0))
     image = (photo + 0.2 * torch.randn(photo.shape, generator=torch.Generator().manual_seed(0))).clamp(0, 1)
-    (whole,) = evaluate_together(untiled, image, [0])
+    (whole,) = read(evaluate_together(untiled, image, [0]))
     evaluation = _tiled(net, tiled, photo, 128)
     assert len(evaluation.tiles) == 6
-    (parts,) = evaluation(tiled, image, [0])
+    (parts,) = read(evaluation(tiled, image, [0]))
     assert isinstance(whole, Evaluation) and isinstance(parts, Evaluation)
     assert parts.loss == pytest.approx(whole.loss, rel=1e-4)
     cosine = torch.nn.functional.cosine_similarity(parts.grad, whole.grad, dim=0)

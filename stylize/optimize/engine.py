@@ -24,11 +24,11 @@ from dataclasses import dataclass, replace
 import torch
 
 from ..errors import OptimizationError
-from .evaluation import Evaluate, EvaluationOutcome, NonFinite, evaluate_together
+from .evaluation import Evaluate, EvaluationOutcome, NonFinite, evaluate_together, read
 from .objective import Objective
 from .optimizers.adam import adam
 from .optimizers.lbfgs import lbfgs
-from .optimizers.protocol import Accepted, Coroutine
+from .optimizers.protocol import Accepted, Coroutine, Probe
 from .steering import STEERABLE, Steering, WeightChange
 from .stopping import Plateau
 
@@ -106,7 +106,8 @@ def optimize_batch(
         run.changes = [WeightChange(0, name, value) for name, value in changed.items()]
     while pending := [run for run in runs if run.request is not None]:
         points = torch.stack([run.point() for run in pending])  # (k, 3, H, W)
-        for run, outcome in zip(pending, evaluate(objective, points, [run.index for run in pending]), strict=True):
+        evaluated = evaluate(objective, points, [run.index for run in pending])
+        for run, outcome in zip(pending, read(evaluated, [run.probe() for run in pending]), strict=True):
             run.receive(outcome)
         if steering is not None:
             _steer(steering, objective, runs)
@@ -145,7 +146,7 @@ class _ImageRun:
         self.evaluations = self.done = self.recoveries = 0
         self.note: str | None = None
         self.error: OptimizationError | None = None
-        self.request: torch.Tensor | None = None
+        self.request: torch.Tensor | Probe | None = None
         self.plateau = settings.until.watch() if settings.until else None
         self._start()
 
@@ -155,12 +156,18 @@ class _ImageRun:
         else:  # each restart after a non-finite loss halves Adam's step
             self.coroutine = adam(self.best, self.settings.learning_rate / 2**self.recoveries)
         request = next(self.coroutine)
-        assert isinstance(request, torch.Tensor)
+        assert not isinstance(request, Accepted)
         self.request = request
 
-    def point(self) -> torch.Tensor:
+    def probe(self) -> Probe | None:
+        return self.request if isinstance(self.request, Probe) else None
+
+    def flat(self) -> torch.Tensor:
         assert self.request is not None
-        return self.request.view(self.shape)
+        return self.request.point if isinstance(self.request, Probe) else self.request
+
+    def point(self) -> torch.Tensor:
+        return self.flat().view(self.shape)
 
     def receive(self, outcome: EvaluationOutcome) -> None:
         if isinstance(outcome, NonFinite):
@@ -168,8 +175,8 @@ class _ImageRun:
             return
         self.evaluations += 1
         if outcome.loss < self.best_loss:
-            assert self.request is not None  # the coroutines never modify a point they yielded
-            self.best, self.best_loss, self.best_terms = self.request, outcome.loss, outcome.terms
+            # the coroutines never modify a point they yielded
+            self.best, self.best_loss, self.best_terms = self.flat(), outcome.loss, outcome.terms
         try:
             request = self.coroutine.send(outcome)
             while isinstance(request, Accepted):

@@ -26,7 +26,7 @@ import torch
 
 from ..network.devices import cpu_cores
 from .objective import Objective
-from .optimizers.protocol import Evaluation
+from .optimizers.protocol import Evaluation, Probe
 
 
 @dataclass(frozen=True)
@@ -34,12 +34,21 @@ class NonFinite:
     reason: str  # what became inf/NaN
 
 
+@dataclass(frozen=True)
+class Evaluated:
+    """Evaluations of k points, still on the device (nothing read yet)."""
+
+    scalars: torch.Tensor  # (k, 5) float32: total, content, style, tv (unscaled), and 1 where the gradient is finite
+    grads: list[torch.Tensor]  # k flat gradients, each scaled by `scale`
+    scale: float  # H*W: what the losses are multiplied by before backward
+
+
 EvaluationOutcome = Evaluation | NonFinite
-# (objective, points (k, 3, H, W), rows of the objective's targets) -> one outcome per point
-Evaluate = Callable[[Objective, torch.Tensor, Sequence[int]], list[EvaluationOutcome]]
+# (objective, points (k, 3, H, W), rows of the objective's targets) -> their evaluations, on the device
+Evaluate = Callable[[Objective, torch.Tensor, Sequence[int]], Evaluated]
 
 
-def evaluate_together(objective: Objective, points: torch.Tensor, rows: Sequence[int]) -> list[EvaluationOutcome]:
+def evaluate_together(objective: Objective, points: torch.Tensor, rows: Sequence[int]) -> Evaluated:
     """One pass over all points. The loss is scaled by H*W before backward (see above)."""
     image = points.detach().clone().requires_grad_(True)
     scale = float(image.shape[-1] * image.shape[-2])
@@ -47,17 +56,34 @@ def evaluate_together(objective: Objective, points: torch.Tensor, rows: Sequence
     (terms.total.sum() * scale).backward()  # type: ignore[no-untyped-call]
     assert image.grad is not None
     grads = image.grad.reshape(len(rows), -1)  # (k, 3*H*W)
-    totals = terms.total.detach().tolist()
-    finite_grads = torch.isfinite(grads).all(dim=1).tolist()
+    finite = torch.isfinite(grads).all(dim=1)
+    scalars = torch.stack([terms.total.detach(), terms.content.detach(), terms.style.detach(), terms.tv.detach(),
+                           finite.to(terms.total.dtype)], 1)  # fmt: skip
+    return Evaluated(scalars.float(), list(grads.unbind()), scale)
+
+
+def read(evaluated: Evaluated, probes: Sequence[Probe | None] | None = None) -> list[EvaluationOutcome]:
+    """The outcomes of an evaluation round, with each probe's slope and extras: one host read in all."""
+    probes = probes if probes is not None else [None] * len(evaluated.grads)
+    parts = [evaluated.scalars.reshape(-1)]
+    for grad, probe in zip(evaluated.grads, probes, strict=True):
+        if probe is not None and probe.direction is not None:
+            parts.append(torch.stack([grad.dot(probe.direction), *probe.extras]).float())
+    values = torch.cat(parts).tolist()  # the round's one host read
     outcomes: list[EvaluationOutcome] = []
-    for i, total in enumerate(totals):
+    at = 5 * len(probes)
+    for i, (grad, probe) in enumerate(zip(evaluated.grads, probes, strict=True)):
+        total, content, style, tv, finite = values[5 * i : 5 * i + 5]
+        slope, extras = math.nan, ()
+        if probe is not None and probe.direction is not None:
+            slope, extras = values[at], tuple(values[at + 1 : at + 1 + len(probe.extras)])
+            at += 1 + len(probe.extras)
         if not math.isfinite(total):
             outcomes.append(NonFinite(f"loss became {total}"))
-        elif not finite_grads[i]:
+        elif not finite:
             outcomes.append(NonFinite("gradient became non-finite"))
         else:
-            parts = (total, terms.content[i].item(), terms.style[i].item(), terms.tv[i].item())
-            outcomes.append(Evaluation(total * scale, grads[i], parts))
+            outcomes.append(Evaluation(total * evaluated.scale, grad, (total, content, style, tv), slope, extras))
     return outcomes
 
 
@@ -69,11 +95,12 @@ class SideBySide:
         self.pool = ThreadPoolExecutor(workers, thread_name_prefix="stylize-eval",
                                        initializer=lambda: torch.set_num_threads(threads))  # fmt: skip
 
-    def __call__(self, objective: Objective, points: torch.Tensor, rows: Sequence[int]) -> list[EvaluationOutcome]:
+    def __call__(self, objective: Objective, points: torch.Tensor, rows: Sequence[int]) -> Evaluated:
         if len(rows) == 1:  # alone: all the cores in this thread
             return evaluate_together(objective, points, rows)
         jobs = [self.pool.submit(evaluate_together, objective, points[i : i + 1], [row]) for i, row in enumerate(rows)]
-        return [job.result()[0] for job in jobs]
+        done = [job.result() for job in jobs]
+        return Evaluated(torch.cat([d.scalars for d in done]), [d.grads[0] for d in done], done[0].scale)
 
     def close(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)  # on Ctrl-C: finish the running evaluations only

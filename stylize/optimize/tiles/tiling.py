@@ -25,7 +25,6 @@ relu5_1's) a tile's core features equal the untiled ones.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -33,9 +32,8 @@ import torch
 
 from ...losses.guidance import Guidance
 from ...losses.statistics import Moments, MomentStatistic, StyleTarget, target_rows
-from ..evaluation import EvaluationOutcome, NonFinite
+from ..evaluation import Evaluated
 from ..objective import Objective
-from ..optimizers.protocol import Evaluation
 from ..targets import Targets
 from .tile_grid import Tile, Tiling, crop
 from .tiled_style import MomentSums, pulled, tile_moments
@@ -99,11 +97,15 @@ class TiledEvaluation:
                                for k, t in whole.style.items()}  # fmt: skip
         return Targets(self.content[row][index], self.style[row], self.guidance[key])
 
-    def __call__(self, objective: Objective, points: torch.Tensor, rows: Sequence[int]) -> list[EvaluationOutcome]:
-        return [self.evaluate(points[k : k + 1], row) for k, row in enumerate(rows)]
+    def __call__(self, objective: Objective, points: torch.Tensor, rows: Sequence[int]) -> Evaluated:
+        done = [self.evaluate(points[k : k + 1], row) for k, row in enumerate(rows)]
+        scale = float(points.shape[-1] * points.shape[-2])
+        return Evaluated(torch.tensor([d[0] for d in done], device=points.device), [d[1] for d in done], scale)
 
-    def evaluate(self, image: torch.Tensor, row: int) -> EvaluationOutcome:
-        """Loss and gradient of one image (1, 3, H, W), scaled by H*W as `evaluate_together` does."""
+    def evaluate(self, image: torch.Tensor, row: int) -> tuple[list[float], torch.Tensor]:
+        """Loss terms (total, content, style, tv, 1 if the gradient is finite) and gradient of one image
+        (1, 3, H, W), scaled by H*W as `evaluate_together` does. Tiles read the host per tile anyway: a
+        picture this large takes far longer to evaluate than a read."""
         height, width = image.shape[-2:]
         scale = float(height * width)
         grad = torch.zeros_like(image)
@@ -131,11 +133,8 @@ class TiledEvaluation:
             assert whole.grad is not None
             grad.add_(whole.grad)
         total = self.objective.weighted(torch.tensor(content), torch.tensor(style)).item() + pixels.total.item()
-        if not math.isfinite(total):
-            return NonFinite(f"loss became {total}")
-        if not torch.isfinite(grad).all():
-            return NonFinite("gradient became non-finite")
-        return Evaluation(total * scale, grad.reshape(-1), (total, content, style, pixels.tv.item()))
+        finite = float(bool(torch.isfinite(grad).all()))
+        return [total, content, style, pixels.tv.item(), finite], grad.reshape(-1)
 
     def _tile_loss(self, core: dict[str, torch.Tensor], targets: Targets, energy: dict[str, torch.Tensor],
                    share: float, pulls: dict[str, Moments] | None) -> tuple[torch.Tensor, float, float]:  # fmt: skip
