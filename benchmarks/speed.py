@@ -48,7 +48,7 @@ from stylize.io.reading import load_image
 from stylize.io.saving import save_image
 from stylize.io.tensors import resize_exact, to_tensor
 from stylize.network.loader import Network, load_network
-from stylize.network.precision import network_precision, resolve_precision
+from stylize.network.precision import resolve_precision
 from stylize.optimize.engine import Step
 from stylize.optimize.objective import LossWeights, Objective
 from stylize.optimize.targets import Targets, content_features, style_targets
@@ -131,8 +131,7 @@ def warm_up(net: Network, config: Config) -> None:
     """One forward and backward per precision, so no arm pays for kernel selection."""
     for name in ("fp32", config.precision):
         image = torch.rand(1, 3, 64, 64, device=net.device, requires_grad=True)
-        with network_precision(net.device, resolve_precision(name, net.device)):
-            features = net.extractor(image)
+        features = net.extractor(image, resolve_precision(name, net.device))
         sum(f.float().mean() for f in features.values()).backward()
 
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import pytest
 import torch
 
 from stylize.config import LayerWeight
@@ -62,3 +63,40 @@ def test_every_term_is_per_image_and_independent_of_the_other_images() -> None:
     image = torch.rand(2, 3, 5, 5)
     assert total_variation(image).shape == (2,)
     assert torch.allclose(total_variation(image)[1:], total_variation(image[1:]))
+
+
+@pytest.mark.parametrize("rows", [1, 3])
+def test_fused_terms_equal_the_written_out_losses_with_their_gradients(rows: int) -> None:
+    """losses.fused against losses.core: values in float64, gradients by autograd through core, and in
+    bfloat16 features the value and gradient come back in float32 and bfloat16 as the network needs.
+    (core computes in float32; the references here are its formulas in float64.)"""
+
+    def gram64(f: torch.Tensor) -> torch.Tensor:
+        flat = f.reshape(f.shape[0], f.shape[1], -1)
+        return flat @ flat.mT / flat[0].numel()
+
+    def relative64(value: torch.Tensor, target: torch.Tensor) -> torch.Tensor:  # core.relative_mse in float64
+        target = target.expand_as(value)
+        return (value - target).pow(2).flatten(1).mean(1) / (target.pow(2).flatten(1).mean(1) + 1e-8)
+
+    from stylize.losses.fused import content_error, gram_error, prepare_content, prepare_gram
+
+    generator = torch.Generator().manual_seed(rows)
+    features = torch.randn(3, 8, 5, 6, generator=generator, dtype=torch.float64, requires_grad=True)
+    style = torch.randn(rows, 8, 8, generator=generator, dtype=torch.float64)
+    style = style @ style.mT  # a Gram-like target, 1 row shared or one per image
+    photo = torch.randn(3, 8, 5, 6, generator=generator, dtype=torch.float64)
+    for fused, written in [
+        (lambda f: gram_error(f, prepare_gram(style, 0.25)), lambda f: 0.25 * relative64(gram64(f), style)),
+        (lambda f: content_error(f, prepare_content(photo, 0.5)), lambda f: 0.5 * relative64(f, photo)),
+    ]:
+        ours, theirs = fused(features), written(features)
+        torch.testing.assert_close(ours, theirs, rtol=1e-10, atol=1e-12)
+        weights = torch.tensor([1.0, -2.0, 0.5], dtype=torch.float64)
+        (mine,) = torch.autograd.grad((ours * weights).sum(), features)
+        (reference,) = torch.autograd.grad((theirs * weights).sum(), features)
+        torch.testing.assert_close(mine, reference, rtol=1e-10, atol=1e-12)
+    low = features.detach().to(torch.bfloat16).requires_grad_(True)
+    error = gram_error(low, prepare_gram(style.float(), 1.0))
+    error.sum().backward()  # type: ignore[no-untyped-call]
+    assert error.dtype == torch.float32 and low.grad is not None and low.grad.dtype == torch.bfloat16

@@ -8,6 +8,7 @@ thread, so that worker threads may run the same extractor on different images at
 
 from __future__ import annotations
 
+import copy
 import threading
 
 import torch
@@ -98,7 +99,28 @@ class FeatureExtractor(nn.Module):
         self.normalize = InputNormalization(weights.input_style)
         self.net = frozen_vgg(model, depth, weights)
         self._local = threading.local()  # .captured: this thread's activations of its current forward
-        self._handles = [self.net[names.index(name)].register_forward_hook(self._capture(name)) for name in self.layers]
+        self._positions = [names.index(name) for name in self.layers]
+        self._handles = self._hooked(self.net)
+        self._cast: dict[torch.dtype, nn.Sequential] = {}  # the network in lower precisions, made on first use
+        self._casting = threading.Lock()
+
+    def _hooked(self, net: nn.Sequential) -> list[torch.utils.hooks.RemovableHandle]:
+        return [net[at].register_forward_hook(self._capture(name)) for at, name in zip(self._positions, self.layers,
+                                                                                         strict=True)]  # fmt: skip
+
+    def in_precision(self, dtype: torch.dtype) -> nn.Sequential:
+        """The network with its weights in `dtype`, cast once (autocast would cast the frozen weights again
+        on every forward pass: it caches only weights that require grad)."""
+        if dtype == torch.float32:
+            return self.net
+        with self._casting:
+            if dtype not in self._cast:
+                cast = copy.deepcopy(self.net).to(dtype)
+                for module in cast.modules():
+                    module._forward_hooks.clear()
+                self._handles += self._hooked(cast)
+                self._cast[dtype] = cast
+        return self._cast[dtype]
 
     def _capture(self, name: str):  # type: ignore[no-untyped-def]
         def hook(module: nn.Module, inputs: object, output: torch.Tensor) -> None:
@@ -108,9 +130,11 @@ class FeatureExtractor(nn.Module):
 
         return hook
 
-    def forward(self, image: torch.Tensor) -> dict[str, torch.Tensor]:  # (N, 3, H, W) -> {name: (N, C, h, w)}
+    def forward(self, image: torch.Tensor, dtype: torch.dtype = torch.float32) -> dict[str, torch.Tensor]:
+        """(N, 3, H, W) float32 -> {name: (N, C, h, w)} in `dtype` (the input is normalised in float32)."""
+        net = self.in_precision(dtype)
         self._local.captured = {}  # fresh every call: never hand out a previous forward's tensors
-        self.net(self.normalize(image))
+        net(self.normalize(image).to(dtype))
         captured: dict[str, torch.Tensor] = self._local.captured
         self._local.captured = {}
         return captured
@@ -120,3 +144,4 @@ class FeatureExtractor(nn.Module):
         for handle in self._handles:
             handle.remove()
         self._handles = []
+        self._cast.clear()

@@ -1,7 +1,8 @@
-"""Numeric precision of the network's forward and backward passes (--precision, autocast).
+"""Numeric precision of the network's forward and backward passes (--precision).
 
-Only the VGG convolutions run in reduced precision (under autocast): the Gram matrices, the
-losses, the image and the L-BFGS state stay in float32 (see `optimize.losses.gram` and
+Only the VGG network runs in reduced precision (its weights cast once, `FeatureExtractor.in_precision`,
+rather than by autocast, which casts frozen weights again on every pass): the Gram matrices, the
+losses, the image and the L-BFGS state stay in float32 (see `losses.core.gram`, `losses.fused` and
 `optimize.objective.Objective`). As the fast.ai lesson warns, half-precision gradients of tiny
 losses round to zero; the objective is multiplied by the pixel count before back-propagating,
 which keeps per-pixel gradients O(1) (`optimize.evaluation.evaluate_together`).
@@ -13,9 +14,6 @@ float32 elsewhere (Apple MPS, CPUs without bfloat16 units, where emulation is sl
 """
 
 from __future__ import annotations
-
-import contextlib
-from collections.abc import Iterator
 
 import torch
 
@@ -47,14 +45,3 @@ def _cpu_has_native_bf16() -> bool:
         return bool(torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
     except AttributeError:  # an older or non-x86 build
         return False
-
-
-@contextlib.contextmanager
-def network_precision(device: torch.device, dtype: torch.dtype) -> Iterator[None]:
-    """Autocast the network to `dtype`; a no-op for float32."""
-    if dtype == torch.float32:
-        yield
-        return
-    with torch.autocast(device.type, dtype=dtype):
-        yield
-

@@ -12,7 +12,6 @@ from ..losses.moments import GramStatistic
 from ..losses.statistics import StyleStatistic, StyleTarget, stack_regions, target_rows
 from ..network.extractor import FeatureExtractor
 from ..network.layers import LayerChoice
-from ..network.precision import network_precision
 from .tiles.tile_grid import Tiling, crop
 
 
@@ -111,8 +110,7 @@ def _describe(extractor: FeatureExtractor, choice: LayerChoice, style: torch.Ten
 
 
 def _features(extractor: FeatureExtractor, image: torch.Tensor, dtype: torch.dtype) -> dict[str, torch.Tensor]:
-    with network_precision(image.device, dtype):  # entered per image: the statistics stay outside it
-        features: dict[str, torch.Tensor] = extractor(image)
+    features: dict[str, torch.Tensor] = extractor(image, dtype)
     return features
 
 
@@ -132,6 +130,5 @@ def content_features(
     extractor: FeatureExtractor, choice: LayerChoice, content: torch.Tensor, dtype: torch.dtype = torch.float32
 ) -> dict[str, torch.Tensor]:
     """The content layers' activations of one photo (1, 3, H, W), as float32."""
-    with network_precision(content.device, dtype):
-        features = extractor(content)
+    features = extractor(content, dtype)
     return {lw.name: features[lw.name].float() for lw in choice.content}
