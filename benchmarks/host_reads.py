@@ -26,58 +26,46 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parents[1]
 
 
-def measure() -> dict[str, float]:
-    """Counts for the stylize that `import stylize` finds (run in a child process per checkout)."""
+READS = ("item", "tolist", "__bool__", "__float__", "__int__", "cpu", "numpy")  # Tensor methods that wait for a GPU
+
+
+def random_vgg19(folder: Path) -> Path:
+    """A torchvision-format VGG19 up to relu5_1 with random (He) weights, saved in `folder`."""
+    import torch
+
+    from stylize.network.extractor import vgg_skeleton
+    from stylize.network.layers import layer_names
+
+    generator = torch.Generator().manual_seed(0)
+    depth = layer_names("vgg19").index("relu5_1") + 1
+    state = {f"features.{k}": torch.randn(v.shape, generator=generator) * (2.0 / v[0].numel()) ** 0.5 if v.dim() == 4
+             else torch.zeros(v.shape) for k, v in vgg_skeleton("vgg19", depth).state_dict().items()}  # fmt: skip
+    path = folder / "vgg19-random.pth"
+    torch.save(state, path)
+    return path
+
+
+def noise_pictures(count: int) -> list:  # type: ignore[type-arg]
+    """`count` Pictures of 64x48 noise, sharing one style image of noise."""
     import torch
     from PIL import Image
 
-    from stylize.config import Config
-    from stylize.network.extractor import vgg_skeleton
-    from stylize.network.layers import layer_names, parse_layer_list
-    from stylize.network.loader import load_network
-    from stylize.run.pictures import Picture, transfer_batch
+    from stylize.run.pictures import Picture
 
-    torch.manual_seed(0)
-    folder = Path(tempfile.mkdtemp())
-    weights = folder / "vgg19.pth"
-    depth = layer_names("vgg19").index("relu5_1") + 1
-    state = {f"features.{k}": torch.randn(v.shape) * (2.0 / max(1, v[0].numel())) ** 0.5 if v.dim() == 4
-             else torch.zeros(v.shape) for k, v in vgg_skeleton("vgg19", depth).state_dict().items()}  # fmt: skip
-    torch.save(state, weights)
     generator = torch.Generator().manual_seed(1)
 
-    def picture(seed: int) -> Image.Image:
-        pixels = (torch.rand(48, 64, 3, generator=generator) * 255).to(torch.uint8).numpy()
-        return Image.fromarray(pixels + seed)
+    def noise() -> Image.Image:
+        return Image.fromarray((torch.rand(48, 64, 3, generator=generator) * 255).to(torch.uint8).numpy())
 
-    style = picture(99)
-    tiny = Config(
-        weights=weights,
-        size=64,
-        iterations=10,
-        device="cpu",
-        scales=1,
-        threads=1,
-        content_layers=parse_layer_list("relu2_1", "c"),
-        style_layers=parse_layer_list("relu1_1,relu2_1", "s"),
-    )
-    net = load_network(tiny)
-    counts = {"host_reads_per_iteration": _reads([Picture(picture(i), (style,)) for i in range(4)], tiny, net,
-                                                 transfer_batch) / 10}  # fmt: skip
-    net.extractor.close()
-    for precision in ("fp32", "bf16"):
-        config = Config(weights=weights, size=64, iterations=1, device="cpu", scales=1, precision=precision)
-        net = load_network(config)
-        counts[f"ops_per_evaluation_{precision}"] = _ops(Picture(picture(0), (style,)), config, net, transfer_batch)
-        net.extractor.close()
-    return counts
+    style = noise()
+    return [Picture(noise(), (style,)) for _ in range(count)]
 
 
-def _reads(pictures: list, config: object, net: object, transfer_batch: object) -> int:  # type: ignore[type-arg]
+def count_reads(call):  # type: ignore[no-untyped-def]
+    """(what `call()` returns, the host reads it made): Tensor's reading methods counted while it runs."""
     import torch
 
-    names = ("item", "tolist", "__bool__", "__float__", "__int__", "cpu", "numpy")
-    originals = {name: getattr(torch.Tensor, name) for name in names}
+    originals = {name: getattr(torch.Tensor, name) for name in READS}
     count = 0
 
     def counting(original):  # type: ignore[no-untyped-def]
@@ -91,18 +79,39 @@ def _reads(pictures: list, config: object, net: object, transfer_batch: object) 
     try:
         for name, original in originals.items():
             setattr(torch.Tensor, name, counting(original))
-        transfer_batch(pictures, config, net)  # type: ignore[operator]
+        result = call()
     finally:
         for name, original in originals.items():
             setattr(torch.Tensor, name, original)
-    return count
+    return result, count
 
 
-def _ops(picture: object, config: object, net: object, transfer_batch: object) -> int:
+def measure() -> dict[str, float]:
+    """Counts for the stylize that `import stylize` finds (run in a child process per checkout)."""
+    from stylize.config import Config
+    from stylize.network.layers import parse_layer_list
+    from stylize.network.loader import load_network
+    from stylize.run.pictures import transfer_batch
+
+    weights = random_vgg19(Path(tempfile.mkdtemp()))
+    tiny = Config(weights=weights, size=64, iterations=10, device="cpu", scales=1, threads=1,
+                  content_layers=parse_layer_list("relu2_1", "c"),
+                  style_layers=parse_layer_list("relu1_1,relu2_1", "s"))  # fmt: skip
+    net = load_network(tiny)
+    _, reads = count_reads(lambda: transfer_batch(noise_pictures(4), tiny, net))
+    net.extractor.close()
+    counts = {"host_reads_per_iteration": reads / 10}
+    for precision in ("fp32", "bf16"):
+        config = Config(weights=weights, size=64, iterations=3, device="cpu", scales=1, precision=precision)
+        net = load_network(config)
+        counts[f"ops_per_evaluation_{precision}"] = count_operations(noise_pictures(1)[0], config, net, transfer_batch)
+        net.extractor.close()
+    return counts
+
+
+def count_operations(picture: object, config: object, net: object, transfer_batch: object) -> int:
     """aten ops per evaluation round of one picture: inside `evaluate_together` (and, where the engine
-    reads the round's numbers separately, inside `read`), averaged over a 3-iteration run."""
-    from dataclasses import replace
-
+    reads the round's numbers separately, inside `read`), averaged over the run `config` asks for."""
     from torch.profiler import ProfilerActivity, profile
 
     from stylize.optimize import engine, evaluation
@@ -124,7 +133,7 @@ def _ops(picture: object, config: object, net: object, transfer_batch: object) -
     if originals[1] is not None:
         engine.read = profiled(originals[1], 0)  # type: ignore[attr-defined]
     try:
-        transfer_batch([picture], replace(config, iterations=3), net)  # type: ignore[operator]
+        transfer_batch([picture], config, net)  # type: ignore[operator]
     finally:
         evaluation.evaluate_together = originals[0]  # type: ignore[assignment]
         if originals[1] is not None:

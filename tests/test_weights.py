@@ -16,6 +16,7 @@ from conftest import random_state
 
 from stylize.errors import WeightsError
 from stylize.network import weights
+from stylize.network.layers import layer_names
 from stylize.network.weights import load_weights, read_bundled_vgg19, read_torchvision_file
 
 
@@ -26,6 +27,16 @@ def test_bundled_vgg19_is_dequantized_into_our_layout() -> None:
     assert state["34.weight"].shape == (512, 512, 3, 3)  # conv5_4
     assert len(state) == 32
     assert state["0.weight"].unique().numel() <= 256  # 8-bit table
+
+
+def test_only_the_layers_a_run_uses_are_unpacked() -> None:
+    whole, cut = read_bundled_vgg19(), read_bundled_vgg19(depth=layer_names("vgg19").index("relu5_1") + 1)
+    assert sorted(cut) == sorted(k for k in whole if int(k.split(".")[0]) <= 28)  # up to conv5_1
+    assert all(torch.equal(cut[k], whole[k]) for k in cut)
+    packed = weights._torch_load(weights.bundled_vgg19_path())
+    assert isinstance(packed, dict)  # the table looked up by the 8-bit codes, as a plain lookup does
+    table, codes = packed["block1_conv1_W_table"], packed["block1_conv1_W_q"]
+    assert torch.equal(whole["0.weight"], table.float()[codes.long()])
 
 
 def test_a_corrupted_bundled_file_is_refused(tmp_path: Path) -> None:

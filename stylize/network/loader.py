@@ -9,7 +9,7 @@ import torch
 from ..config import Config
 from .devices import resolve_device, use_threads
 from .extractor import FeatureExtractor
-from .layers import LayerChoice, layer_choice
+from .layers import LayerChoice, layer_choice, layer_names
 from .weights import load_weights
 
 
@@ -29,7 +29,8 @@ def load_network(config: Config, show_download: bool = False) -> Network:
     choice = layer_choice(config)
     device = resolve_device(config.device)
     use_threads(config.threads)
-    weights = load_weights(config.model, config.weights, show_download)
     names = [lw.name for lw in (*choice.content, *choice.style)]
+    depth = max(layer_names(config.model).index(name) for name in names) + 1
+    weights = load_weights(config.model, config.weights, show_download, depth)
     extractor = FeatureExtractor(config.model, weights, names).to(device)
     return Network(extractor, choice, device, weights.source)

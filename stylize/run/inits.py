@@ -9,7 +9,6 @@ from pathlib import Path
 import numpy as np
 import torch
 from PIL import Image
-from scipy.ndimage import median_filter
 
 from ..config import Config
 from ..errors import SettingsError
@@ -26,6 +25,8 @@ def smoothed_noise(height: int, width: int, seed: int) -> torch.Tensor:
     A median filter keeps blob edges sharp while removing pixel-level noise, so the optimiser
     starts from texture at roughly the scale of early VGG receptive fields. (1, 3, H, W).
     """
+    from scipy.ndimage import median_filter  # here: only --init noise needs scipy, and it takes ~0.2 s to import
+
     rng = np.random.default_rng(seed)
     noise = rng.uniform(0.0, 1.0, size=(3, height, width)).astype(np.float32)
     smoothed = median_filter(noise, size=(1, NOISE_FILTER_PX, NOISE_FILTER_PX), mode="reflect")
