@@ -91,7 +91,7 @@ print(f"folder photos={len(done)} in_batches_s={sum(batches):.1f} process_s={sys
 
 check cuda-tests 30 'tail -1 "$LOG"' cuda_tests
 check startup 25 'tail -1 "$LOG"' "$PY" benchmarks/startup.py --device cuda --runs 3
-check profile 45 'grep -E "^(picture|loop|phases|floor) " "$LOG"' "$PY" benchmarks/gpu_profile.py --device cuda
+check profile 45 'grep -E "^(picture|loop|phases|tuning|floor) " "$LOG"' "$PY" benchmarks/gpu_profile.py --device cuda
 check speed-1024 45 'tail -1 "$LOG"' "$PY" benchmarks/speed.py --size 1024 --device cuda "$CONTENT" "$STYLE"
 check batch-16 90 'tail -1 "$LOG"' "$PY" benchmarks/batch.py --images 16 --size 512 --device cuda --no-judge
 check folder-100 40 'tail -1 "$LOG"' folder_100

@@ -12,6 +12,7 @@ Prints one line per measurement:
   phases    per evaluation: the network (forward and input-gradient), the losses and the read (the
             evaluation minus the network), and per iteration the optimiser (L-BFGS's direction and
             update with 50 pairs), each the profiler's device time where there is a device;
+  tuning    (CUDA) an evaluation with cuDNN's autotuning, with TF32 float32 products, with both;
   floor     seconds per evaluation against the floor: the network's FLOPs (forward plus the gradient for
             the pixels, about twice the forward) at the card's measured bf16 matrix-multiply rate.
 """
@@ -161,7 +162,25 @@ def phases(net: Network, config: Config, photo: Image.Image, painting: Image.Ima
     optimiser_s, _, _ = profiled(optimiser, device)
     print(f"phases ms network={1000 * network_s:.2f} losses_and_read={1000 * max(0.0, evaluation_s - network_s):.2f} "
           f"optimiser={1000 * optimiser_s:.2f} evaluation_wall={1000 * evaluation_wall:.2f}", flush=True)  # fmt: skip
-    return timed(evaluation, device, repeat=10)
+    seconds = timed(evaluation, device, repeat=10)
+    if device.type == "cuda":
+        tuning(evaluation, objective, image, seconds)
+    return seconds
+
+
+def tuning(evaluation: Callable[[], None], objective: object, image: torch.Tensor, plain_s: float) -> None:
+    """What the switches the defaults leave off would change: cuDNN's autotuning, TF32 for the float32
+    products (the Gram matrices), both; time per evaluation and the loss's relative change."""
+    loss = float(objective(image).total)  # type: ignore[operator]
+    figures = []
+    for name, benchmark, tf32 in (("cudnn_benchmark", True, False), ("tf32", False, True), ("both", True, True)):
+        torch.backends.cudnn.benchmark, torch.backends.cuda.matmul.allow_tf32 = benchmark, tf32
+        evaluation()  # the autotuning's first pass
+        seconds = timed(evaluation, image.device, repeat=10)
+        changed = float(objective(image).total) / loss - 1  # type: ignore[operator]
+        figures.append(f"{name}_ms={1000 * seconds:.2f} {name}_loss_change={changed:+.1e}")
+    torch.backends.cudnn.benchmark, torch.backends.cuda.matmul.allow_tf32 = False, False
+    print(f"tuning plain_ms={1000 * plain_s:.2f} " + " ".join(figures), flush=True)
 
 
 def floor(net: Network, config: Config, evaluation_s: float) -> None:

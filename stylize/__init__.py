@@ -14,7 +14,7 @@ Learning for Coders, part 2* (2019), which teaches this method: a frozen VGG wit
 Gram-matrix style loss, L-BFGS over the pixels, median-filtered noise, progressive resizing.
 
 Packages follow the data, each importing only from those below it (tests/test_house.py checks):
-cli > preview > batch > video > run > optimize > network | io > config > errors, version.
+cli > preview > batch > video > run > optimize > losses > network | io > config > errors, version.
 """
 
 from __future__ import annotations

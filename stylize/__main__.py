@@ -1,5 +1,5 @@
 """`python -m stylize` is the `stylize` command."""
 
-from .cli import main
+from .cli import run
 
-main()
+run()

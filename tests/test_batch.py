@@ -374,3 +374,23 @@ def test_very_wide_and_tiny_photos_are_made_with_a_warning(batch: Run, images: d
     assert speck.exit_code == 0 and "upscaled" in speck.stderr
     with Image.open(tmp_path / "speck_out.png") as made:
         assert made.size == (40, 33)
+
+
+def test_results_written_behind_the_next_batch_are_the_same_files_and_all_reported(
+    batch: Run, photos: Path, images: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What a GPU run does (batch/overlap.py), on the CPU: photos read ahead, results written on the file
+    thread while the next batch computes; the same bytes, every outcome reported, the bad files too."""
+    from stylize.batch import runner
+
+    made = {}
+    for behind in (False, True):
+        monkeypatch.setattr(runner, "writes_behind", lambda device, behind=behind: behind)
+        out = tmp_path / f"out-{behind}"
+        result = batch(str(photos), str(images["style"]), "-o", f"{out}/", "--batch-size", "1", "--log",
+                       str(tmp_path / f"log-{behind}.jsonl"))  # fmt: skip
+        assert "4 done, 0 skipped, 2 failed" in result.stderr, result.stderr
+        made[behind] = outputs(out)
+        logged = [json.loads(line) for line in (tmp_path / f"log-{behind}.jsonl").read_text().splitlines()]
+        assert sorted(r["status"] for r in logged) == ["done"] * 4 + ["failed"] * 2
+    assert made[True] == made[False] and len(made[True]) == 4

@@ -95,3 +95,11 @@ def test_an_install_hint_names_the_clone_it_was_installed_from(monkeypatch: pyte
     assert version.install_hint("video") == "pip install -e '/home/me/src/stylize x[video]'"
     monkeypatch.setattr(metadata, "distribution", lambda name: Installed(None))  # from an index or a wheel
     assert version.install_hint("video") == "pip install 'neural-stylize[video]'"
+
+
+def test_a_run_says_which_device_and_precision_it_computes_with(run: Run) -> None:
+    for precision, name in (("fp32", "float32"), ("bf16", "bfloat16")):
+        result = run("--precision", precision, "--threads", "1")
+        assert result.exit_code == 0, result.output
+        assert f"stylize: computing on the CPU (1 thread), network in {name}" in result.output
+    assert "computing on" not in run("--quiet").output

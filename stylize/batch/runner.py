@@ -2,7 +2,8 @@
 
 Finished results are skipped, pictures alike are made in batches (`batches`), a picture a killed
 run left unfinished continues from where it stopped, each result is written atomically, and
-every outcome is reported. Nothing here prints.
+every outcome is reported. Nothing here prints. Photos are read ahead of their batch, and on a GPU
+results are written behind it, on one file thread (`overlap`).
 
 Each input is isolated: an unreadable or corrupt photo or a failed optimisation ends that job
 only (reported with a one-line error), unless `fail_fast`. A result that cannot be written
@@ -12,19 +13,18 @@ folder) stops the run: the next one could not be written either.
 
 from __future__ import annotations
 
-import errno
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import Any
 
 import torch
 from PIL import Image
 
 from ..config import Config
-from ..errors import ImageError, OptimizationError, SettingsError, WriteError
-from ..io.reading import load_image
+from ..errors import ImageError, OptimizationError, SettingsError
+from ..io.reading import Decoded, load_image
 from ..io.saving import remove_stale_parts
 from ..network.devices import memory_budget
 from ..network.loader import Network
@@ -32,17 +32,16 @@ from ..network.memory import plan_note
 from ..network.precision import resolve_precision
 from ..optimize.engine import Result
 from ..optimize.steering import Steering
-from ..run.files import keep_last_good, read_init, read_photo, save_result
+from ..run.files import read_init, read_photo
 from ..run.pictures import Picture, Resume, transfer_batch
-from ..run.regions import Masks, load_masks
+from ..run.regions import Masks, Regions, load_masks
 from ..run.stages import memory_plan, stage_sizes
 from ..run.styles import StyleBank
 from .batches import Batch, Grouping, load_styles, size_notes
+from .overlap import FileWork
 from .plan import Job, is_done
-from .report import DONE, FAILED, SKIPPED, Events, JobOutcome, JsonLog, Report
-
-# Write failures that no later result would escape: they stop the run.
-STOPPING_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EACCES, errno.EPERM}
+from .report import FAILED, SKIPPED, Events, JobOutcome, JsonLog, Report
+from .results import save_outcome
 
 
 @dataclass(frozen=True)
@@ -71,9 +70,25 @@ def run_jobs(
     return report
 
 
+def writes_behind(device: torch.device) -> bool:
+    """Whether results are written on the file thread while the next batch computes: on a GPU (a CPU
+    computes on every core already, and there the writes take a small part of a batch's time)."""
+    return device.type == "cuda"
+
+
 def release_memory(device: torch.device) -> None:
     if device.type == "cuda":
         torch.cuda.empty_cache()
+
+
+@dataclass(frozen=True)
+class Read:
+    """A job's inputs, read ahead of its batch."""
+
+    job: Job
+    decoded: Decoded
+    resume: Resume | None
+    regions: Regions | None
 
 
 class _Runner:
@@ -116,10 +131,18 @@ class _Runner:
         bank = StyleBank(self.net, self.config, resolve_precision(self.config.precision, self.net.device))
         batches = self.grouping.batches(todo)
         self.check_memory(batches)
-        for batch in batches:
-            if self.stopped:
-                return
-            self.run_batch(batch, styles, init, bank)
+        files = FileWork(writing=writes_behind(self.net.device))
+        try:
+            upcoming = files.read(partial(self.read_batch, batches[0])) if batches else None
+            for number, batch in enumerate(batches):
+                if self.stopped or upcoming is None:
+                    return
+                read = upcoming.result()
+                later = batches[number + 1] if number + 1 < len(batches) else None
+                upcoming = files.read(partial(self.read_batch, later)) if later is not None else None
+                self.run_batch(batch, read, styles, init, bank, files)
+        finally:
+            files.close(self.record)
 
     def check_memory(self, batches: list[Batch]) -> None:
         """Before any work: the largest batch must fit in memory, in tiles if need be (else ResourceError
@@ -133,20 +156,32 @@ class _Runner:
         if note:
             self.events.info(note)
 
-    def run_batch(self, batch: Batch, styles: dict[Path, Image.Image], init: Image.Image | None,
-                  bank: StyleBank) -> None:  # fmt: skip
-        pictures, ready, alphas = [], [], []
+    def read_batch(self, batch: Batch) -> list[Read | JobOutcome]:
+        """Each job's photo, unfinished image and masks (on the file thread: nothing reported here), or
+        the outcome of a job that needs no work (made meanwhile) or cannot be done (unreadable)."""
+        read: list[Read | JobOutcome] = []
         for job in batch.jobs:
             if not self.options.overwrite and is_done(job):  # another run on the same folder made it meanwhile
-                self.record(JobOutcome(job, SKIPPED, note="made meanwhile by another run"))
+                read.append(JobOutcome(job, SKIPPED, note="made meanwhile by another run"))
                 continue
             try:
                 decoded = read_photo(job.content, self.config)
                 resume = self.resume(job, batch)
                 regions = self.masks.regions(job.styles, job.content)  # a photo's own mask may be missing
             except (ImageError, SettingsError) as err:
-                self.failed(job, err.message)
+                read.append(JobOutcome(job, FAILED, error=err.message))
                 continue
+            read.append(Read(job, decoded, resume, regions))
+        return read
+
+    def run_batch(self, batch: Batch, read: list[Read | JobOutcome], styles: dict[Path, Image.Image],
+                  init: Image.Image | None, bank: StyleBank, files: FileWork) -> None:  # fmt: skip
+        pictures, ready, alphas = [], [], []
+        for item in read:
+            if isinstance(item, JobOutcome):
+                self.record(item)
+                continue
+            job, decoded, resume, regions = item.job, item.decoded, item.resume, item.regions
             if stage_sizes(decoded.image.size, self.config) != batch.sizes:  # the file changed since planning
                 self.failed(job, f"{job.content}: changed while the run was planned; rerun")
                 continue
@@ -162,12 +197,13 @@ class _Runner:
         started = time.monotonic()
         outcomes = self.transfer(pictures, ready, bank, batch.sizes[-1])
         seconds = (time.monotonic() - started) / len(ready)  # a batch's images share its time
+        files.report_writes(self.record)  # the last batch's, written while this one computed
         skipped = self.steering is not None and self.steering.skipping
         for job, outcome, alpha in zip(ready, outcomes, alphas, strict=True):
             if skipped:
                 self.record(JobOutcome(job, SKIPPED, note="skipped from the preview page", seconds=seconds))
             elif not self.stopped:
-                self.record(save_outcome(job, outcome, seconds, alpha, self.config, self.report))
+                files.write(partial(save_outcome, job, outcome, seconds, alpha, self.config, self.report), self.record)
         if self.steering is not None:
             self.steering.end_batch()
 
@@ -198,23 +234,3 @@ class _Runner:
                                 f"retrying {half} at a time")  # fmt: skip
             first = self.transfer(pictures[:half], jobs[:half], bank, size)
             return first + self.transfer(pictures[half:], jobs[half:], bank, size)
-
-
-def save_outcome(job: Job, outcome: Result | OptimizationError, seconds: float, alpha: Image.Image | None,
-                 config: Config, report: Report, extra: dict[str, Any] | None = None) -> JobOutcome:  # fmt: skip
-    """Write the result (atomically) or, for a failed optimisation, its last good image marked unfinished;
-    a write failure that no later result would escape stops the run (`report`)."""
-    try:
-        if isinstance(outcome, OptimizationError):
-            kept = keep_last_good(outcome, job.output, job.content, job.styles, config)
-            error = f"{job.content}: " + (f"{outcome.message}; last good image in {kept}" if kept else str(outcome))
-            return JobOutcome(job, FAILED, error=error, seconds=seconds)
-        save_result(outcome, job.output, job.content, job.styles, config, alpha, extra)
-    except ImageError as err:
-        if isinstance(err, WriteError) and err.errno in STOPPING_ERRNOS:
-            report.stop_reason = f"cannot write to {job.output.parent}"
-        return JobOutcome(job, FAILED, error=err.message, seconds=seconds)
-    height, width = outcome.image.shape[-2:]
-    losses = {"total": outcome.loss, "content": outcome.content, "style": outcome.style}
-    return JobOutcome(job, DONE, seconds=seconds, size=(width, height), iterations=outcome.iterations,
-                      losses=losses, note=outcome.note)  # fmt: skip

@@ -39,7 +39,8 @@ from ..video.source import Frames
 from .batches import load_styles
 from .plan import Job, is_done
 from .report import FAILED, SKIPPED, Events, JobOutcome, JsonLog, Report
-from .runner import RunOptions, release_memory, save_outcome
+from .results import save_outcome
+from .runner import RunOptions, release_memory
 
 Made = tuple[Image.Image, Image.Image]  # an input frame and its picture: the next frame's chain start
 

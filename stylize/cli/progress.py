@@ -38,6 +38,7 @@ class Progress(Events):
         self.per_picture = sum(s.iterations for s in stages)  # at most, with --iterations auto
         self.credited: dict[int, float] = {}  # picture index -> share of the files bar given so far
         self.seen = 0  # outcomes so far
+        self.computing: str | None = None  # the device and precision, said when the first batch starts
         self.files: Any = None
         if mode == "bars" and jobs > 1:
             self.files = tqdm(total=jobs, desc=f"files 0/{jobs}", unit="file", file=sys.stderr, dynamic_ncols=True,
@@ -48,6 +49,9 @@ class Progress(Events):
 
     def batch_started(self, jobs: Sequence[Job]) -> None:
         self.batch, self.latest, self.credited = list(jobs), {}, {i: 0.0 for i in range(len(jobs))}
+        if self.computing is not None:  # said once, when the first batch starts: what the run computes on
+            self.info(self.computing)
+            self.computing = None
 
     def step(self, step: Step) -> None:
         if self.bar is None or step.stage != self.bar_stage:

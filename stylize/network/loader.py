@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from dataclasses import dataclass
 
 import torch
@@ -31,6 +33,28 @@ def load_network(config: Config, show_download: bool = False) -> Network:
     use_threads(config.threads)
     names = [lw.name for lw in (*choice.content, *choice.style)]
     depth = max(layer_names(config.model).index(name) for name in names) + 1
+    warming = _warm(device)  # the CUDA context and libraries start while the weights are read
     weights = load_weights(config.model, config.weights, show_download, depth)
+    if warming is not None:
+        warming.join()
     extractor = FeatureExtractor(config.model, weights, names).to(device)
     return Network(extractor, choice, device, weights.source)
+
+
+def _warm(device: torch.device) -> threading.Thread | None:
+    """On CUDA, a thread that creates the context and loads cuBLAS and cuDNN (a convolution and a matrix
+    product, forward and backward) while the host reads the weights; each takes a good part of a second."""
+    if device.type != "cuda":
+        return None
+
+    def warm() -> None:
+        with contextlib.suppress(Exception):  # a failure here shows itself again, with its message, in the run
+            x = torch.ones(1, 3, 8, 8, device=device, requires_grad=True)
+            w = torch.ones(4, 3, 3, 3, device=device)
+            y = torch.nn.functional.conv2d(x, w, padding=1).flatten(1)
+            (y @ y.T).sum().backward()  # type: ignore[no-untyped-call]
+            torch.cuda.synchronize(device)
+
+    thread = threading.Thread(target=warm, name="stylize-cuda-warm-up", daemon=True)
+    thread.start()
+    return thread
