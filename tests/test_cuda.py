@@ -58,3 +58,22 @@ def test_half_precision_on_the_gpu_descends_and_stays_finite(
     final = [s for s in steps if s.stage == 2]
     assert final[-1].loss < final[0].loss and torch.isfinite(result.image).all()
     assert result.note is None, result.note
+
+
+@needs_cuda
+def test_a_gpu_batch_reads_the_host_at_most_four_times_an_iteration(weights_file: Callable[[str, str], Path]) -> None:
+    """tests/test_host_reads.py's budget where the reads cost: each one waits for the card."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    from host_reads import count_reads, noise_pictures
+
+    from stylize.run.pictures import transfer_batch
+
+    config = Config(weights=weights_file("vgg19", "relu2_1"), content_layers=parse_layer_list("relu2_1", "c"),
+                    style_layers=parse_layer_list("relu1_1,relu2_1", "s"), size=64, iterations=10, scales=1,
+                    device="cuda")  # fmt: skip
+    network = load_network(config)
+    results, reads = count_reads(lambda: transfer_batch(noise_pictures(4), config, network))
+    assert all(r.iterations == 10 for r in results)  # type: ignore[union-attr]
+    assert reads <= 40, f"{reads} host reads for 10 iterations of 4 pictures"
