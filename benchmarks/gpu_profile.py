@@ -12,7 +12,8 @@ Prints one line per measurement:
   phases    per evaluation: the network (forward and input-gradient), the losses and the read (the
             evaluation minus the network), and per iteration the optimiser (L-BFGS's direction and
             update with 50 pairs), each the profiler's device time where there is a device;
-  tuning    (CUDA) an evaluation with cuDNN's autotuning, with TF32 float32 products, with both;
+  tuning    (CUDA) an evaluation with the Gram products in full float32 (the default is TF32), with
+            cuDNN's autotuning, with both;
   floor     seconds per evaluation against the floor: the network's FLOPs (forward plus the gradient for
             the pixels, about twice the forward) at the card's measured bf16 matrix-multiply rate.
 """
@@ -169,18 +170,24 @@ def phases(net: Network, config: Config, photo: Image.Image, painting: Image.Ima
 
 
 def tuning(evaluation: Callable[[], None], objective: object, image: torch.Tensor, plain_s: float) -> None:
-    """What the switches the defaults leave off would change: cuDNN's autotuning, TF32 for the float32
-    products (the Gram matrices), both; time per evaluation and the loss's relative change."""
-    loss = float(objective(image).total)  # type: ignore[operator]
-    figures = []
-    for name, benchmark, tf32 in (("cudnn_benchmark", True, False), ("tf32", False, True), ("both", True, True)):
-        torch.backends.cudnn.benchmark, torch.backends.cuda.matmul.allow_tf32 = benchmark, tf32
+    """What the switches would change against the defaults (TF32 products on, cuDNN autotuning off):
+    the Gram products in full float32, cuDNN's autotuning, both; time per evaluation and the loss's
+    relative change."""
+    from stylize.network import precision
+
+    def loss() -> float:
+        with precision.tf32_products(image.device):
+            return float(objective(image).total)  # type: ignore[operator]
+
+    default, figures = loss(), []
+    for name, benchmark, tf32 in (("fp32_products", False, False), ("cudnn_benchmark", True, True),
+                                  ("cudnn_benchmark_fp32_products", True, False)):  # fmt: skip
+        torch.backends.cudnn.benchmark, precision.TF32_PRODUCTS = benchmark, tf32
         evaluation()  # the autotuning's first pass
         seconds = timed(evaluation, image.device, repeat=10)
-        changed = float(objective(image).total) / loss - 1  # type: ignore[operator]
-        figures.append(f"{name}_ms={1000 * seconds:.2f} {name}_loss_change={changed:+.1e}")
-    torch.backends.cudnn.benchmark, torch.backends.cuda.matmul.allow_tf32 = False, False
-    print(f"tuning plain_ms={1000 * plain_s:.2f} " + " ".join(figures), flush=True)
+        figures.append(f"{name}_ms={1000 * seconds:.2f} {name}_loss_change={loss() / default - 1:+.1e}")
+    torch.backends.cudnn.benchmark, precision.TF32_PRODUCTS = False, True
+    print(f"tuning default_ms={1000 * plain_s:.2f} " + " ".join(figures), flush=True)
 
 
 def floor(net: Network, config: Config, evaluation_s: float) -> None:

@@ -65,3 +65,19 @@ def test_half_precision_gives_the_float32_loss_and_gradient(
     assert loss16 == pytest.approx(loss32, rel=0.03)
     assert torch.nn.functional.cosine_similarity(grad32, grad16, dim=0) > 0.98
     assert (grad16 == 0).float().mean() < 0.01, "gradients must not underflow to zero"
+
+
+def test_tf32_products_are_on_during_a_cuda_evaluation_and_the_setting_comes_back() -> None:
+    from stylize.network.precision import tf32_products
+
+    matmul = torch.backends.cuda.matmul
+    before = matmul.allow_tf32
+    try:
+        matmul.allow_tf32 = False
+        with tf32_products(torch.device("cuda")):
+            assert matmul.allow_tf32
+        assert not matmul.allow_tf32
+        with tf32_products(torch.device("cpu")):
+            assert not matmul.allow_tf32
+    finally:
+        matmul.allow_tf32 = before

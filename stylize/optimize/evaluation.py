@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import torch
 
 from ..network.devices import cpu_cores
+from ..network.precision import tf32_products
 from .objective import Objective
 from .optimizers.protocol import Evaluation, Probe
 
@@ -52,8 +53,9 @@ def evaluate_together(objective: Objective, points: torch.Tensor, rows: Sequence
     """One pass over all points. The loss is scaled by H*W before backward (see above)."""
     image = points.detach().clone().requires_grad_(True)
     scale = float(image.shape[-1] * image.shape[-2])
-    terms = objective(image, rows)
-    (terms.total.sum() * scale).backward()  # type: ignore[no-untyped-call]
+    with tf32_products(image.device):
+        terms = objective(image, rows)
+        (terms.total.sum() * scale).backward()  # type: ignore[no-untyped-call]
     assert image.grad is not None
     grads = image.grad.reshape(len(rows), -1)  # (k, 3*H*W)
     finite = torch.isfinite(grads).all(dim=1)
