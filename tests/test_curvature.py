@@ -89,3 +89,15 @@ def _operations(size: int) -> tuple[int, int]:
 
 def test_a_direction_costs_the_same_operations_whatever_the_history() -> None:
     assert _operations(5) == _operations(50)
+
+
+def test_a_forgotten_memory_gives_the_gradient_step_again() -> None:
+    generator = torch.Generator().manual_seed(5)
+    memory = CurvatureMemory(3, 30, like=torch.zeros(30, dtype=torch.float64))
+    for _ in range(4):
+        s, y = pair(generator, 30, skip=False)
+        memory.update(s[None], y[None])
+    grad = torch.randn(1, 30, generator=generator, dtype=torch.float64)
+    assert not torch.allclose(memory.direction(grad), -grad)
+    memory.forget()
+    torch.testing.assert_close(memory.direction(grad), -grad)

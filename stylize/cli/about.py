@@ -44,8 +44,7 @@ def run_device(config: Config, device: torch.device) -> str:
 
     from ..network.precision import resolve_precision
 
-    names = {torch.float32: "float32", torch.bfloat16: "bfloat16", torch.float16: "float16"}
-    precision = names.get(resolve_precision(config.precision, device), "?")
+    precision = str(resolve_precision(config.precision, device)).removeprefix("torch.")  # e.g. bfloat16
     if device.type == "cuda":
         where = f"{device} ({torch.cuda.get_device_name(device)})"
     elif device.type == "cpu":

@@ -43,6 +43,13 @@ class CurvatureMemory:
         self._rows = torch.arange(batch, device=device)
         self._slots = torch.arange(size, device=device)
 
+    def forget(self) -> None:
+        """Drop every pair, in place (a new memory would hold a second history-sized buffer until the
+        first is freed)."""
+        for kept in (self.pairs, self.sy, self.yy, self.rho, self.next):
+            kept.zero_()
+        self.scale.fill_(1.0)
+
     def update(self, step: torch.Tensor, change: torch.Tensor) -> None:
         """Remember s = `step`, y = `change` (k, n) where s . y > CURVATURE_MIN; keep the old pairs elsewhere."""
         rows, slot, m = self._rows, self.next, self.size

@@ -39,7 +39,7 @@ def lbfgs(start: torch.Tensor, history: int, line_search_evaluations: int) -> Co
     here = yield x
     assert here is not None
     memory = CurvatureMemory(history, x.numel(), like=x)
-    previous_grad, step = here.grad, torch.zeros_like(x)
+    previous_grad, step = here.grad, x  # `step` is set by the first accepted step, before it is used
     fresh, visible = True, False
     while True:
         grad = here.grad
@@ -55,7 +55,8 @@ def lbfgs(start: torch.Tensor, history: int, line_search_evaluations: int) -> Co
             if visible:
                 return "no further descent possible"
             visible = fresh  # torch's gradient step could not move: next, one the loss can see
-            memory, fresh = CurvatureMemory(history, x.numel(), like=x), True
+            memory.forget()
+            fresh = True
             continue
         x, here, step, fresh, visible = found.point, found.evaluation, direction.mul(found.t), False, False
         yield Accepted(x, here)
