@@ -30,8 +30,10 @@ class JobOutcome:
     iterations: int = 0
     losses: dict[str, float] | None = None  # total, content, style of the result
     note: str | None = None  # why an optimisation ended early, or what it recovered from
+    worker: dict[str, Any] | None = None  # on a fleet (--ray): the host, device and process that made it
 
     def to_dict(self) -> dict[str, Any]:
+        fleet = {} if self.worker is None else {"worker": self.worker}
         return {
             "index": self.job.index,
             "content": str(self.job.content),
@@ -44,6 +46,7 @@ class JobOutcome:
             "iterations": self.iterations,
             "losses": self.losses,
             "note": self.note,
+            **fleet,
         }
 
 
@@ -82,12 +85,14 @@ class JsonLog:
             except OSError as err:
                 raise SettingsError(f"--log {path}: cannot open for writing ({err.strerror or err})") from None
 
-    def write(self, outcome: JobOutcome) -> None:
-        """One line, flushed; a log that cannot be written (a full disk) stops the run with a WriteError."""
+    def write(self, outcome: JobOutcome | dict[str, Any]) -> None:
+        """One line (an outcome, or an event such as a fleet's retry), flushed; a log that cannot be written
+        (a full disk) stops the run with a WriteError."""
         if self.file is None:
             return
+        line = outcome.to_dict() if isinstance(outcome, JobOutcome) else outcome
         try:
-            self.file.write(json.dumps(outcome.to_dict(), sort_keys=True) + "\n")
+            self.file.write(json.dumps(line, sort_keys=True) + "\n")
             self.file.flush()
         except OSError as err:
             name = self.file.name

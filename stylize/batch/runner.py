@@ -23,8 +23,7 @@ import torch
 from PIL import Image
 
 from ..config import Config
-from ..errors import ImageError, OptimizationError, SettingsError
-from ..io.reading import Decoded, load_image
+from ..errors import OptimizationError
 from ..io.saving import remove_stale_parts
 from ..network.devices import memory_budget
 from ..network.loader import Network
@@ -32,14 +31,15 @@ from ..network.memory import plan_note
 from ..network.precision import resolve_precision
 from ..optimize.engine import Result
 from ..optimize.steering import Steering
-from ..run.files import read_init, read_photo
-from ..run.pictures import Picture, Resume, transfer_batch
-from ..run.regions import Masks, Regions, load_masks
-from ..run.stages import memory_plan, stage_sizes
+from ..run.files import read_init
+from ..run.pictures import Picture, transfer_batch
+from ..run.regions import Masks, load_masks
+from ..run.stages import memory_plan
 from ..run.styles import StyleBank
-from .batches import Batch, Grouping, load_styles, size_notes
+from .batches import Batch, Grouping, load_styles
 from .overlap import FileWork
 from .plan import Job, is_done
+from .reads import Read, prepare, read_batch
 from .report import FAILED, SKIPPED, Events, JobOutcome, JsonLog, Report
 from .results import save_outcome
 
@@ -79,16 +79,6 @@ def writes_behind(device: torch.device) -> bool:
 def release_memory(device: torch.device) -> None:
     if device.type == "cuda":
         torch.cuda.empty_cache()
-
-
-@dataclass(frozen=True)
-class Read:
-    """A job's inputs, read ahead of its batch."""
-
-    job: Job
-    decoded: Decoded
-    resume: Resume | None
-    regions: Regions | None
 
 
 class _Runner:
@@ -157,41 +147,12 @@ class _Runner:
             self.events.info(note)
 
     def read_batch(self, batch: Batch) -> list[Read | JobOutcome]:
-        """Each job's photo, unfinished image and masks (on the file thread: nothing reported here), or
-        the outcome of a job that needs no work (made meanwhile) or cannot be done (unreadable)."""
-        read: list[Read | JobOutcome] = []
-        for job in batch.jobs:
-            if not self.options.overwrite and is_done(job):  # another run on the same folder made it meanwhile
-                read.append(JobOutcome(job, SKIPPED, note="made meanwhile by another run"))
-                continue
-            try:
-                decoded = read_photo(job.content, self.config)
-                resume = self.resume(job, batch)
-                regions = self.masks.regions(job.styles, job.content)  # a photo's own mask may be missing
-            except (ImageError, SettingsError) as err:
-                read.append(JobOutcome(job, FAILED, error=err.message))
-                continue
-            read.append(Read(job, decoded, resume, regions))
-        return read
+        return read_batch(batch, self.config, self.masks, self.options.overwrite, self.grouping.unfinished)
 
     def run_batch(self, batch: Batch, read: list[Read | JobOutcome], styles: dict[Path, Image.Image],
                   init: Image.Image | None, bank: StyleBank, files: FileWork) -> None:  # fmt: skip
-        pictures, ready, alphas = [], [], []
-        for item in read:
-            if isinstance(item, JobOutcome):
-                self.record(item)
-                continue
-            job, decoded, resume, regions = item.job, item.decoded, item.resume, item.regions
-            if stage_sizes(decoded.image.size, self.config) != batch.sizes:  # the file changed since planning
-                self.failed(job, f"{job.content}: changed while the run was planned; rerun")
-                continue
-            made = batch.sizes[-1]
-            for note in (*decoded.notes, *size_notes(job.content, decoded.image.size, made, self.config.size),
-                         *self.masks.notes(regions, decoded.image.size, str(job.content))):  # fmt: skip
-                self.events.warning(note)
-            pictures.append(Picture(decoded.image, tuple(styles[p] for p in job.styles), init, resume, regions))
-            ready.append(job)
-            alphas.append(decoded.alpha)
+        prepared = prepare(read, batch, styles, init, self.config, self.masks, self.events, self.record)
+        pictures, ready, alphas = prepared.pictures, prepared.jobs, prepared.alphas
         if not ready or self.stopped:
             return
         started = time.monotonic()
@@ -207,30 +168,29 @@ class _Runner:
         if self.steering is not None:
             self.steering.end_batch()
 
-    def resume(self, job: Job, batch: Batch) -> Resume | None:
-        """The unfinished image a killed run left for `job`, where the batch resumes; None: from the start."""
-        path = self.grouping.unfinished.get(job)
-        if batch.point is None or path is None:
-            return None
-        return Resume(batch.point, load_image(path))
-
     def transfer(
         self, pictures: list[Picture], jobs: list[Job], bank: StyleBank, size: tuple[int, int]
     ) -> list[Result | OptimizationError]:
-        """transfer_batch; when the device runs out of memory, the two halves one after the other."""
         self.events.batch_started(jobs)
-        try:
-            return transfer_batch(pictures, self.config, self.net, self.events.step, bank, self.events.tile,
-                                  self.steering)  # fmt: skip
-        except (torch.cuda.OutOfMemoryError, MemoryError):  # torch.OutOfMemoryError from torch 2.5 on; the same class
-            release_memory(self.net.device)
-            width, height = size
-            if len(pictures) == 1:
-                failure = OptimizationError(f"ran out of memory at {width}x{height} on {self.net.device.type}",
-                                            hint="use a smaller --size")  # fmt: skip
-                return [failure]
-            half = len(pictures) // 2
-            self.events.warning(f"out of memory with {len(pictures)} pictures of {width}x{height} at once; "
-                                f"retrying {half} at a time")  # fmt: skip
-            first = self.transfer(pictures[:half], jobs[:half], bank, size)
-            return first + self.transfer(pictures[half:], jobs[half:], bank, size)
+        return transfer_halving(pictures, self.config, self.net, bank, self.events, size, self.steering)
+
+
+def transfer_halving(
+    pictures: list[Picture], config: Config, net: Network, bank: StyleBank, events: Events, size: tuple[int, int],
+    steering: Steering | None = None,
+) -> list[Result | OptimizationError]:  # fmt: skip
+    """transfer_batch; when the device runs out of memory, the two halves one after the other."""
+    try:
+        return transfer_batch(pictures, config, net, events.step, bank, events.tile, steering)
+    except (torch.cuda.OutOfMemoryError, MemoryError):  # torch.OutOfMemoryError from torch 2.5 on; the same class
+        release_memory(net.device)
+        width, height = size
+        if len(pictures) == 1:
+            failure = OptimizationError(f"ran out of memory at {width}x{height} on {net.device.type}",
+                                        hint="use a smaller --size")  # fmt: skip
+            return [failure]
+        half = len(pictures) // 2
+        events.warning(f"out of memory with {len(pictures)} pictures of {width}x{height} at once; "
+                       f"retrying {half} at a time")  # fmt: skip
+        first = transfer_halving(pictures[:half], config, net, bank, events, size, steering)
+        return first + transfer_halving(pictures[half:], config, net, bank, events, size, steering)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import torch
@@ -150,25 +150,32 @@ class _Chain:
         return frame, to_pil(outcome.image)
 
     def make(self, job: Job, frame: Image.Image, previous: Made | None) -> Result | OptimizationError:
-        anchor = None if previous is None else frame_anchor(previous[0], frame, previous[1])
         try:
             regions = self.masks.regions(job.styles, job.content)
         except SettingsError as err:
             return OptimizationError(err.message)
-        picture = Picture(frame, self.styles, self.init, regions=regions, anchor=anchor)
         settings = self.config if previous is None else self.work.later
         self.events.batch_started([job])
-        try:
-            (outcome,) = transfer_batch([picture], settings, self.net, self.events.step, self.bank, self.events.tile,
-                                        self.steering)  # fmt: skip
-        except (torch.cuda.OutOfMemoryError, MemoryError):
-            release_memory(self.net.device)
-            width, height = frame.size
-            return OptimizationError(f"ran out of memory at {width}x{height}", hint="use a smaller --size")
-        return outcome
+        return make_frame(Picture(frame, self.styles, self.init, regions=regions), previous, settings, self.net,
+                          self.bank, self.events, self.steering)  # fmt: skip
 
     def chain_note(self, index: int, previous: Made | None) -> dict[str, Any]:
         """What a frame's file says of its place in the video (with the picture's settings and inputs)."""
         chained = previous is not None
         return {"video": {"frame": index + 1, "frames": len(self.work.jobs), "chained": chained,
                           "temporal_weight": self.work.later.temporal_weight if chained else 0}}  # fmt: skip
+
+
+def make_frame(picture: Picture, previous: Made | None, settings: Config, net: Network, bank: StyleBank,
+               events: Events, steering: Steering | None = None) -> Result | OptimizationError:  # fmt: skip
+    """One frame (`picture.content`), anchored to the last frame's picture (`previous`: its input frame and
+    its picture as written) when there is one; `settings`: the chain's first frame's or the later frames'."""
+    if previous is not None:
+        picture = replace(picture, anchor=frame_anchor(previous[0], picture.content, previous[1]))
+    try:
+        (outcome,) = transfer_batch([picture], settings, net, events.step, bank, events.tile, steering)
+    except (torch.cuda.OutOfMemoryError, MemoryError):
+        release_memory(net.device)
+        width, height = picture.content.size
+        return OptimizationError(f"ran out of memory at {width}x{height}", hint="use a smaller --size")
+    return outcome

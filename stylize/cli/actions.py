@@ -21,6 +21,7 @@ from ..config import Config
 from ..errors import ImageError, SettingsError
 from ..network.layers import layer_names
 from .about import run_device
+from .fleet_actions import check_fleet, execute_fleet
 from .live import check_preview, keep_page, live_page
 from .progress import Progress
 from .settings import BatchFlags
@@ -29,6 +30,7 @@ from .signals import Stopped, say, stop_on_signals
 if TYPE_CHECKING:
     from ..batch.report import Events, Report
     from ..batch.runner import RunOptions
+    from ..fleet.pool import Pool
     from ..network.loader import Network
     from ..optimize.steering import Steering
     from ..run.regions import Masks
@@ -85,6 +87,7 @@ def run(contents: list[str], styles: list[str], output: Path, config: Config, fl
     """
     if (flags.video_out is not None or flags.fps is not None) and not flags.video:
         raise SettingsError("--video-out and --fps are for --video runs", hint="add --video")
+    check_fleet(flags, config, not flags.video and not names_a_folder(output))
     if flags.video:
         from .video_actions import run_video_command
 
@@ -96,6 +99,8 @@ def run(contents: list[str], styles: list[str], output: Path, config: Config, fl
         return 0
     if not single:
         make_folders(jobs)
+    if flags.ray is not None:
+        return run_on_fleet(jobs, masks, config, flags, quiet)
     from ..batch.runner import run_jobs
 
     def work(network: Network, config: Config, options: RunOptions, events: Events, report: Report,
@@ -103,6 +108,19 @@ def run(contents: list[str], styles: list[str], output: Path, config: Config, fl
         run_jobs(jobs, config, network, options, events, report, masks, steering)
 
     return execute(work, len(jobs), single, config, flags, quiet).exit_code
+
+
+def run_on_fleet(jobs: list[Job], masks: Masks, config: Config, flags: BatchFlags, quiet: bool) -> int:
+    """--ray: the folder's pictures made by the cluster's workers, written here."""
+    from ..batch.batches import load_styles
+    from ..fleet.folder import run_fleet_jobs
+
+    styles = load_styles(jobs, config.max_pixels)  # a bad style stops the run before the cluster is joined
+
+    def work(pool: Pool, config: Config, options: RunOptions, events: Events, report: Report) -> None:
+        run_fleet_jobs(jobs, config, pool, options, events, report, masks)
+
+    return execute_fleet(work, len(jobs), styles, config, flags, quiet).exit_code
 
 
 Work = Callable[["Network", Config, "RunOptions", "Events", "Report", "Steering | None"], None]

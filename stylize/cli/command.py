@@ -19,6 +19,7 @@ from ..errors import StylizeError
 from .about import print_version
 from .flags.colours import COLOURS_AND_REGIONS
 from .flags.core import MESSAGES_AND_TOOLS, PICTURE, WORK_LIST
+from .flags.fleet import FLEET
 from .flags.memory import MEMORY
 from .flags.options import flags
 from .flags.preview import PREVIEW
@@ -43,6 +44,7 @@ Examples:
   stylize photo.jpg starry.jpg -o out.png --style-layers relu1_1:0.5,relu2_1,relu3_1 (finer strokes)
   stylize photo.jpg starry.jpg -o out.png --preview 8000         (watch and steer it in a browser)
   stylize clip.mp4 starry.jpg -o frames/ --video --video-out clip-starry.mp4   (a video without flicker)
+  stylize photos/ -s starry.jpg -o out/ --ray auto                 (a folder on the Ray cluster of GPUs and CPUs)
   stylize --list-layers --model vgg16
   stylize --inspect out.png                                        (how it was made)
 """
@@ -73,6 +75,7 @@ def _fail(err: BaseException, verbose: bool) -> NoReturn:
 @flags(MEMORY)
 @flags(PREVIEW)
 @flags(VIDEO)
+@flags(FLEET)
 @flags(MESSAGES_AND_TOOLS)
 @click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=print_version,
               help="Show the version, torch's, and the device --device auto would use and why; then exit.")

@@ -33,8 +33,9 @@ def check_preview(flags: BatchFlags) -> None:
 
 
 @contextlib.contextmanager
-def live_page(flags: BatchFlags, jobs: int, config: Config) -> Iterator[LivePreview | None]:
-    """The run's live page (None without --preview), serving for the length of the block."""
+def live_page(flags: BatchFlags, jobs: int, config: Config, refusal: str | None = None) -> Iterator[LivePreview | None]:
+    """The run's live page (None without --preview), serving for the length of the block; `refusal`: why its
+    controls are refused (a fleet's pictures are made elsewhere)."""
     if flags.preview is None:
         yield None
         return
@@ -43,7 +44,7 @@ def live_page(flags: BatchFlags, jobs: int, config: Config) -> Iterator[LivePrev
     host, port = parse_address(flags.preview)
     per_picture = sum(s.iterations for s in plan_stages(config.size, config.scales, config.iterations))
     weights = {"content": config.content_weight, "style": config.style_weight, "tv": config.tv_weight}
-    live = LivePreview(host, port, jobs, per_picture, weights)
+    live = LivePreview(host, port, jobs, per_picture, weights, refusal)
     url = live.start()
     warning = exposure_warning(host)
     if warning:

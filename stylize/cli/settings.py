@@ -32,6 +32,8 @@ class BatchFlags:
     video_out: Path | None = None  # the frames encoded into this video file
     fps: float | None = None  # its frame rate; None: the input's (24 for image frames)
     video_iterations: str = LATER_ITERATIONS  # iterations of each frame after a chain's first (a count or auto)
+    ray: str | None = None  # the Ray cluster to make the pictures on (local, auto, HOST:PORT, ray://HOST:PORT)
+    stretches: int = 0  # a --video on a fleet: stretches made side by side; 0: one per worker
 
 
 def build_flags(options: dict[str, Any]) -> BatchFlags:

@@ -21,11 +21,13 @@ Answer = tuple[int, dict[str, Any]]
 
 
 class Controls:
-    def __init__(self, steering: Steering, state: LiveState) -> None:
-        self.steering, self.state = steering, state
+    def __init__(self, steering: Steering, state: LiveState, refusal: str | None = None) -> None:
+        self.steering, self.state, self.refusal = steering, state, refusal  # refusal: why no control is taken
 
     def act(self, body: object) -> Answer:
         """Carry out one request from the page."""
+        if self.refusal is not None:
+            return 409, {"message": self.refusal}
         if not isinstance(body, dict) or body.get("action") not in ACTIONS:
             return 400, {"message": f"a control is a JSON object with an action: one of {', '.join(ACTIONS)}"}
         action = body["action"]

@@ -22,8 +22,9 @@ class LivePreview:
     """`start` serves the page (SettingsError if the extra is missing or the port is taken); `events`
     wraps the run's events so the page hears them; `steering` goes to the run; `stop` ends the page."""
 
-    def __init__(self, host: str, port: int, jobs: int, per_picture: int, weights: dict[str, float]) -> None:
-        self.host, self.port = host, port
+    def __init__(self, host: str, port: int, jobs: int, per_picture: int, weights: dict[str, float],
+                 refusal: str | None = None) -> None:  # fmt: skip
+        self.host, self.port, self.refusal = host, port, refusal
         self.token = secrets.token_urlsafe(18)
         self.steering = Steering()
         self.state = LiveState(jobs, per_picture, weights)
@@ -33,7 +34,7 @@ class LivePreview:
         """Serve the page; returns its address (with the token)."""
         from .server import PageServer, build_app
 
-        app = build_app(self.state, Controls(self.steering, self.state), self.token)
+        app = build_app(self.state, Controls(self.steering, self.state, self.refusal), self.token)
         self.server = PageServer(app, self.host, self.port)
         self.server.start()
         return self.url

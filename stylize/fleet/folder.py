@@ -1,0 +1,136 @@
+"""A folder run on a fleet: planned and written here as a local run is, made by the workers.
+
+The work list, the skips, the batches (pictures alike, resume points) and the reading of each photo
+are the local runner's (batch/); each batch goes to a worker as bytes, and each result comes back
+and is written here with the one save path, so the files are those of a local run with the same
+settings. What a worker had not finished when the run was stopped is kept as an unfinished image.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
+
+import torch
+from PIL import Image
+
+from ..batch.batches import Batch, Grouping, load_styles
+from ..batch.plan import Job, is_done
+from ..batch.reads import prepare, read_batch
+from ..batch.report import FAILED, SKIPPED, Events, JobOutcome, JsonLog, Report
+from ..batch.results import save_outcome
+from ..batch.runner import RunOptions
+from ..config import Config
+from ..io.saving import remove_stale_parts
+from ..io.tensors import to_tensor
+from ..network.devices import MAX_CPU_BATCH, MAX_GPU_BATCH
+from ..run.files import read_init, save_unfinished
+from ..run.provenance import unfinished_metadata
+from ..run.regions import Masks
+from .orders import Answer, BatchOrder, Where
+from .packing import pack, unpack_outcome, unpng
+from .pool import RETRIES, Handlers, Pool, Task
+
+
+@dataclass(frozen=True)
+class Sent:
+    """What the driver keeps of a batch it sent: its jobs and their photos' transparency."""
+
+    jobs: tuple[Job, ...]
+    alphas: tuple[Image.Image | None, ...]
+
+
+def run_fleet_jobs(jobs: Sequence[Job], config: Config, pool: Pool, options: RunOptions, events: Events,
+                   report: Report, masks: Masks) -> Report:  # fmt: skip
+    """Make every job's result on the fleet (or skip or fail it), as `run_jobs` does on this machine."""
+    log = JsonLog(options.log)
+    try:
+        _Driver(config, pool, options, events, report, log, masks).run(jobs)
+    finally:
+        log.close()
+    return report
+
+
+class _Driver:
+    def __init__(self, config: Config, pool: Pool, options: RunOptions, events: Events, report: Report,
+                 log: JsonLog, masks: Masks) -> None:  # fmt: skip
+        self.config, self.pool, self.options, self.events = config, pool, options, events
+        self.report, self.log, self.masks = report, log, masks
+        planning = replace(config, batch_size=config.batch_size or fleet_batch_size(pool))
+        self.grouping = Grouping(planning, torch.device("cpu"), options.resume, self.failed, events.warning,
+                                 events.info)  # fmt: skip
+
+    def record(self, outcome: JobOutcome) -> None:
+        self.report.outcomes.append(outcome)
+        self.log.write(outcome)
+        self.events.finished(outcome)
+        if outcome.status == FAILED and self.options.fail_fast and self.report.stop_reason is None:
+            self.report.stop_reason = "--fail-fast"
+
+    def failed(self, job: Job, error: str) -> None:
+        self.record(JobOutcome(job, FAILED, error=error))
+
+    def run(self, jobs: Sequence[Job]) -> None:
+        todo = []
+        for job in jobs:
+            if not self.options.overwrite and is_done(job):
+                self.record(JobOutcome(job, SKIPPED, note="already there (--overwrite to redo)"))
+            else:
+                todo.append(job)
+        if not todo:
+            return
+        for folder in {job.output.parent for job in todo}:
+            remove_stale_parts(folder)
+        self.styles = load_styles(todo, self.config.max_pixels)
+        self.init = read_init(self.config)
+        handlers = Handlers(self.answered, self.task_failed, self.retried,
+                            stopping=lambda: self.report.stop_reason is not None)  # fmt: skip
+        self.pool.run(self.tasks(self.grouping.batches(todo)), handlers)
+
+    def tasks(self, batches: list[Batch]) -> Iterator[Task]:
+        """Each batch read and packed when a worker is about to need it."""
+        for batch in batches:
+            read = read_batch(batch, self.config, self.masks, self.options.overwrite, self.grouping.unfinished)
+            prepared = prepare(read, batch, self.styles, self.init, self.config, self.masks, self.events, self.record)
+            if not prepared.jobs:
+                continue
+            order = BatchOrder(tuple(pack(p, j.styles) for p, j in zip(prepared.pictures, prepared.jobs, strict=True)),
+                               batch.sizes[-1])  # fmt: skip
+            yield Task(order, Sent(tuple(prepared.jobs), tuple(prepared.alphas)))
+
+    def answered(self, task: Task, answer: Answer) -> list[Task]:
+        sent: Sent = task.subject
+        for warning in answer.warnings:
+            self.events.warning(f"{answer.where.host}: {warning}")
+        for unfinished in answer.unfinished:
+            job = sent.jobs[unfinished.index]
+            metadata = unfinished_metadata(job.content, job.styles, self.config, dict(unfinished.progress))
+            kept = save_unfinished(to_tensor(unpng(unfinished.image)), job.output, metadata)
+            self.events.info(f"unfinished image saved to {kept}")
+        seconds = answer.seconds / max(1, len(sent.jobs))
+        for job, packed, alpha in zip(sent.jobs, answer.outcomes, sent.alphas, strict=False):
+            if self.report.stop_reason is not None and self.report.stop_reason.startswith("cannot write"):
+                break
+            done = save_outcome(job, unpack_outcome(packed), seconds, alpha, self.config, self.report)
+            self.record(replace(done, worker=answer.where.to_dict()))
+        return []
+
+    def task_failed(self, task: Task, why: str) -> None:
+        for job in task.subject.jobs:
+            self.failed(job, f"{job.content}: {why}")
+
+    def retried(self, task: Task, why: str, where: Where | None) -> None:
+        jobs: tuple[Job, ...] = task.subject.jobs
+        host = where.host if where else "a node"
+        self.events.warning(f"a worker on {host} was lost ({why}); its {len(jobs)} picture(s) go to another "
+                            f"worker (try {task.tries + 1} of {RETRIES + 1})")  # fmt: skip
+        self.log.write({"event": "retry", "outputs": [str(j.output) for j in jobs], "error": why, "try": task.tries + 1,
+                        "worker": where.to_dict() if where else None})  # fmt: skip
+
+
+def fleet_batch_size(pool: Pool) -> int:
+    """--batch-size 0 on a fleet: per CPU worker one picture per thread (at most 4, as on one machine); on a
+    GPU 16 (MAX_GPU_BATCH), halved by the worker where they do not fit (the driver cannot see the workers' memory)."""
+    if any(slot.gpus for slot in pool.slots):
+        return MAX_GPU_BATCH
+    return max(1, min(MAX_CPU_BATCH, min(slot.threads for slot in pool.slots)))
