@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from ..batch.report import Events, Report
     from ..batch.runner import RunOptions
     from ..batch.video_run import VideoWork
+    from ..fleet.pool import Pool
     from ..network.loader import Network
     from ..optimize.steering import Steering
     from ..run.regions import Masks
@@ -88,6 +89,11 @@ def run_video_command(content: list[str], styles: list[str], output: Path, confi
         _print_plan(video)
         return 0
     make_folders(list(video.jobs[:1]))
+    if flags.ray is not None:
+        report = _run_on_fleet(video, masks, config, flags, quiet)
+        if report.exit_code == 0 and flags.video_out is not None:
+            _encode(video, flags.video_out, flags.fps, quiet)
+        return report.exit_code
     from ..batch.video_run import run_video
 
     def work(network: Network, config: Config, options: RunOptions, events: Events, report: Report,
@@ -98,6 +104,20 @@ def run_video_command(content: list[str], styles: list[str], output: Path, confi
     if report.exit_code == 0 and flags.video_out is not None:
         _encode(video, flags.video_out, flags.fps, quiet)
     return report.exit_code
+
+
+def _run_on_fleet(video: VideoWork, masks: Masks, config: Config, flags: BatchFlags, quiet: bool) -> Report:
+    """--ray: the video's stretches made side by side by the cluster's workers, every frame written here."""
+    from ..batch.batches import load_styles
+    from ..fleet.video import run_fleet_video
+    from .fleet_actions import execute_fleet
+
+    styles = load_styles(video.jobs[:1], config.max_pixels)
+
+    def work(pool: Pool, config: Config, options: RunOptions, events: Events, report: Report) -> None:
+        run_fleet_video(video, flags.stretches, config, pool, options, events, report, masks)
+
+    return execute_fleet(work, video.chunk.count, styles, config, flags, quiet, later=video.later)
 
 
 def _print_plan(video: VideoWork) -> None:

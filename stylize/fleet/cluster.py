@@ -10,6 +10,7 @@ CONNECT_SECONDS.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import socket
 import threading
@@ -49,9 +50,9 @@ def connect(address: str, on_timeout: Callable[[str], None]) -> Any:
     check_address(address)
     ray = import_ray()
     match = ADDRESS.match(address)
-    if match:
-        _probe(match["host"].strip("[]"), int(match["port"]), address)
-    with _watchdog(address, on_timeout):
+    with _stderr_quiet() as restore, _watchdog(address, restore, on_timeout):
+        if match:
+            _probe(match["host"].strip("[]"), int(match["port"]), address)
         try:
             if address == "local":
                 ray.init(include_dashboard=False, **_QUIET)
@@ -85,18 +86,42 @@ def _quiet_raylet(ray: Any) -> None:
 def _probe(host: str, port: int, address: str) -> None:
     """A head that does not answer on its port: said at once (Ray itself would retry for minutes)."""
     try:
-        socket.create_connection((host, port), timeout=CONNECT_SECONDS / 2).close()
+        socket.create_connection((host, port), timeout=CONNECT_SECONDS / 3).close()
     except OSError as err:
         raise SettingsError(f"--ray {address}: no Ray cluster answers there ({err.strerror or err})",
                             hint="check the head's address and port (`ray status` on the head shows them)") from None
 
 
 @contextmanager
-def _watchdog(address: str, on_timeout: Callable[[str], None]) -> Iterator[None]:
+def _stderr_quiet() -> Iterator[Callable[[], None]]:
+    """While Ray starts, its C++ side writes its retries and warnings straight to stderr (file 2): they go
+    nowhere, and our one line says what went wrong. Yields what puts stderr back (also the watchdog's first step)."""
+    saved, lock = os.dup(2), threading.Lock()
+    with open(os.devnull, "wb") as null:
+        os.dup2(null.fileno(), 2)
+    restored = False
+
+    def restore() -> None:
+        nonlocal restored
+        with lock:
+            if not restored:
+                os.dup2(saved, 2)
+                os.close(saved)
+                restored = True
+
+    try:
+        yield restore
+    finally:
+        restore()
+
+
+@contextmanager
+def _watchdog(address: str, restore: Callable[[], None], on_timeout: Callable[[str], None]) -> Iterator[None]:
     done = threading.Event()
 
     def watch() -> None:
         if not done.wait(CONNECT_SECONDS):
+            restore()
             on_timeout(f"--ray {address}: the Ray cluster did not answer within {CONNECT_SECONDS:.0f} s")
 
     threading.Thread(target=watch, name="stylize-ray-connect", daemon=True).start()
