@@ -28,11 +28,12 @@ RANKS = {
     "video": 6,
     "batch": 7,
     "preview": 8,
+    "fleet": 8,
     "cli": 9,
     "": 10,  # the package's own __init__ (the public API) and __main__
 }
 # The order the Layout lists the packages in: the data path, from the command down to the errors.
-LAYOUT_ORDER = ["", "cli", "preview", "batch", "video", "run", "optimize", "losses", "network", "io", "config",
+LAYOUT_ORDER = ["", "cli", "preview", "fleet", "batch", "video", "run", "optimize", "losses", "network", "io", "config",
                 "errors", "version"]  # fmt: skip
 MAX_MODULE_LINES = 250
 MAX_FUNCTION_LINES = 50

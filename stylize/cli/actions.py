@@ -97,10 +97,10 @@ def run(contents: list[str], styles: list[str], output: Path, config: Config, fl
     if flags.dry_run:
         print_plan(jobs, config, flags.overwrite or single, masks)
         return 0
-    if not single:
-        make_folders(jobs)
     if flags.ray is not None:
         return run_on_fleet(jobs, masks, config, flags, quiet)
+    if not single:
+        make_folders(jobs)
     from ..batch.runner import run_jobs
 
     def work(network: Network, config: Config, options: RunOptions, events: Events, report: Report,
@@ -118,6 +118,7 @@ def run_on_fleet(jobs: list[Job], masks: Masks, config: Config, flags: BatchFlag
     styles = load_styles(jobs, config.max_pixels)  # a bad style stops the run before the cluster is joined
 
     def work(pool: Pool, config: Config, options: RunOptions, events: Events, report: Report) -> None:
+        make_folders(jobs)  # once the cluster is joined: a run that cannot join leaves nothing behind
         run_fleet_jobs(jobs, config, pool, options, events, report, masks)
 
     return execute_fleet(work, len(jobs), styles, config, flags, quiet).exit_code

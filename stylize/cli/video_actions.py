@@ -88,12 +88,12 @@ def run_video_command(content: list[str], styles: list[str], output: Path, confi
     if flags.dry_run:
         _print_plan(video)
         return 0
-    make_folders(list(video.jobs[:1]))
     if flags.ray is not None:
         report = _run_on_fleet(video, masks, config, flags, quiet)
         if report.exit_code == 0 and flags.video_out is not None:
             _encode(video, flags.video_out, flags.fps, quiet)
         return report.exit_code
+    make_folders(list(video.jobs[:1]))
     from ..batch.video_run import run_video
 
     def work(network: Network, config: Config, options: RunOptions, events: Events, report: Report,
@@ -115,6 +115,7 @@ def _run_on_fleet(video: VideoWork, masks: Masks, config: Config, flags: BatchFl
     styles = load_styles(video.jobs[:1], config.max_pixels)
 
     def work(pool: Pool, config: Config, options: RunOptions, events: Events, report: Report) -> None:
+        make_folders(list(video.jobs[:1]))  # once the cluster is joined
         run_fleet_video(video, flags.stretches, config, pool, options, events, report, masks)
 
     return execute_fleet(work, video.chunk.count, styles, config, flags, quiet, later=video.later)

@@ -106,6 +106,10 @@ class Pool:
             raise
 
     def shutdown(self) -> None:
+        """Each worker removes its files (a few seconds at most), then ends."""
+        closing = [actor.close.remote() for actor in self.actors]
+        with contextlib.suppress(Exception):
+            self.ray.wait(closing, num_returns=len(closing), timeout=5.0)
         for actor in self.actors:
             with contextlib.suppress(Exception):  # one that is gone already
                 self.ray.kill(actor, no_restart=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import platform
+import shutil
 import socket
 import tempfile
 import time
@@ -95,10 +96,10 @@ class Worker:
             inputs = ray.get(inputs[0])
         assert isinstance(inputs, Inputs)
         styles, weights = inputs.styles, inputs.weights
-        self.folder = tempfile.TemporaryDirectory(prefix="stylize-worker-")
+        self.folder = Path(tempfile.mkdtemp(prefix="stylize-worker-"))  # its files (removed by close)
         compute: dict[str, object] = {"device": "cuda" if slot.gpus else "cpu", "threads": slot.threads}
         if weights is not None:  # no shared file system: the driver's weights file, kept here while the worker lives
-            path = Path(self.folder.name) / "weights.pth"
+            path = self.folder / "weights.pth"
             path.write_bytes(weights)
             compute["weights"] = path
         self.config = replace(config, **compute)  # type: ignore[arg-type]
@@ -113,6 +114,11 @@ class Worker:
     def describe(self) -> Where:
         """Who this worker is (also: it is ready, its network loaded)."""
         return self.where
+
+    def close(self) -> None:
+        """Remove the worker's files (a worker that is killed leaves them in its temporary folder)."""
+        shutil.rmtree(self.folder, ignore_errors=True)
+        self.net.extractor.close()
 
     def halt(self) -> None:
         """Stop the order in progress at its next iteration (the driver was stopped); later orders too."""
@@ -150,7 +156,7 @@ class Worker:
 
     def _as_written(self, result: Result, suffix: str) -> Image.Image:
         """The picture as the driver's file will hold it (a local chain reads it back from disk)."""
-        path = Path(self.folder.name) / f"frame{suffix}"
+        path = self.folder / f"frame{suffix}"
         save_image(result.image, path)
         return load_image(path)
 
