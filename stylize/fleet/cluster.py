@@ -60,7 +60,8 @@ def connect(address: str, on_timeout: Callable[[str], None]) -> Any:
                 ray.init(address=address, **_QUIET)
         except (ConnectionError, ValueError, RuntimeError, SystemExit) as err:
             raise SettingsError(f"--ray {address}: cannot join the Ray cluster ({_first_line(err)})",
-                                hint="start one with `ray start --head`, or use --ray local") from None  # fmt: skip
+                                hint="start one with `ray start --head`, or use --ray local; for a cluster that asks "
+                     "for its token: RAY_AUTH_MODE=token and its ~/.ray/auth_token here") from None  # fmt: skip
     _quiet_raylet(ray)
     return ray
 
