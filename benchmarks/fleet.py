@@ -16,7 +16,9 @@ machine's used memory above what it used before the run (Ray's head, workers and
 count). Then Ray's fixed cost per run (fixed-1 - skip-1) and its overhead per picture
 (((fleet-1 - fixed-1) - (plain-1 - skip-1)) / IMAGES: sending, dispatching, writing), the scaling, whether fleet-1
 wrote the same bytes as plain-1, and the bytes a picture sends (its photo out, its result back, as
-PNG). The last line is machine-readable:
+PNG), and what the driver itself spends per picture (packing a photo, unpacking and writing a result)
+at the samples' own sizes and at 512, 1024 and 2048 px (`--driver-only`: just that). The last line
+of the fleet runs is machine-readable:
 
     fleet images=... size=... plain2_s=... plain1_s=... fleet1_s=... fleet2_s=... local2_s=... fixed1_s=...
           overhead_per_picture_s=... scaling_2_over_1=... same_bytes=... bytes_out=... bytes_back=... ...
@@ -97,12 +99,80 @@ def png_bytes(folder: Path) -> float:
     return sum(sizes) / len(sizes)
 
 
+def driver_cost(sizes: list[int]) -> None:
+    """Per picture, what the driver itself does (no Ray): the photo decoded and packed (PNG) as it is sent,
+    a result unpacked and written as a local run writes it (atomic, metadata); and the bytes each way.
+    Three photos (../shared/images, else samples/) at their own size and at each width in `sizes` stand in
+    for photos and results (a painted result holds more detail than its photo: its PNG is larger)."""
+    from stylize.config import Config
+    from stylize.fleet.packing import pack_outcome, png, unpack_outcome
+    from stylize.io.reading import read_image
+    from stylize.io.tensors import to_tensor
+    from stylize.optimize.engine import Result
+    from stylize.run.files import save_result
+
+    shared = ROOT.parent / "shared" / "images"
+    names = ("golden_gate.jpg", "tubingen.jpg", "chelsea.jpg", "coffee.jpg", "hubble.jpg")
+    places = (shared, ROOT / "samples")
+    sources = [where / name for name in names for where in places if (where / name).is_file()][:3]
+    with tempfile.TemporaryDirectory() as folder:
+        for size in [0, *sizes]:
+            out_bytes, back_bytes, seconds = [], [], []
+            for source in sources:
+                photo = read_image(source).image
+                if size:
+                    photo = photo.resize((size, size * photo.height // photo.width), Image.Resampling.LANCZOS)
+                    photo.save(Path(folder) / "photo.png")
+                started = time.monotonic()
+                sent = png(read_image(Path(folder) / "photo.png").image) if size else png(read_image(source).image)
+                packed = pack_outcome(Result(to_tensor(photo), 100, 120, 1.0, 0.5, 0.5, 0.0))
+                save_result(unpack_outcome(packed), Path(folder) / "out.png", source, [source], Config(), None)
+                seconds.append(time.monotonic() - started)
+                out_bytes.append(len(sent))
+                back_bytes.append(len(packed.image or b""))
+            if size == 512:
+                writes_in_parallel(photo, source, Path(folder))
+            shown = "its own size" if not size else f"{size} px"
+            out, back = sum(out_bytes) / len(out_bytes) / 1024, sum(back_bytes) / len(back_bytes) / 1024
+            print(f"driver at {shown}: {1000 * sum(seconds) / len(seconds):.0f} ms per picture; {out:.0f} KiB out, "
+                  f"{back:.0f} KiB back (mean of {len(sources)} photos)")  # fmt: skip
+
+
+def writes_in_parallel(photo: Image.Image, source: Path, folder: Path, count: int = 24) -> None:
+    """Results written one after another against on the driver's writer threads (fleet/folder.py's WRITERS)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from stylize.config import Config
+    from stylize.fleet.folder import WRITERS
+    from stylize.fleet.packing import pack_outcome, unpack_outcome
+    from stylize.io.tensors import to_tensor
+    from stylize.optimize.engine import Result
+    from stylize.run.files import save_result
+
+    packed = pack_outcome(Result(to_tensor(photo), 100, 120, 1.0, 0.5, 0.5, 0.0))
+
+    def write(number: int) -> None:
+        save_result(unpack_outcome(packed), folder / f"w{number}.png", source, [source], Config(), None)
+
+    rates = []
+    for threads in (1, WRITERS):
+        started = time.monotonic()
+        with ThreadPoolExecutor(threads) as pool:
+            list(pool.map(write, range(count)))
+        rates.append(count / (time.monotonic() - started))
+    print(f"driver writes at {photo.width} px: {rates[0]:.1f} results/s on 1 thread, {rates[1]:.1f} on {WRITERS}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--images", type=int, default=16)
     parser.add_argument("--size", type=int, default=128)
     parser.add_argument("--iterations", default="auto")
+    parser.add_argument("--driver-only", action="store_true", help="only the driver's own cost per picture")
     args = parser.parse_args()
+    if args.driver_only:
+        driver_cost([512, 1024, 2048])
+        return
     work = Path(tempfile.mkdtemp(prefix="stylize-fleet-"))
     photos = work / "photos"
     photos.mkdir()
@@ -128,6 +198,7 @@ def main() -> None:
         run("fleet-2", "--threads", "1", "--ray", head)
     run("local-2", "--threads", "1", "--ray", "local")
     report(figures, args, work, photos)
+    driver_cost([512, 1024, 2048])
     shutil.rmtree(work)
 
 

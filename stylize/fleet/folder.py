@@ -4,11 +4,17 @@ The work list, the skips, the batches (pictures alike, resume points) and the re
 are the local runner's (batch/); each batch goes to a worker as bytes, and each result comes back
 and is written here with the one save path, so the files are those of a local run with the same
 settings. What a worker had not finished when the run was stopped is kept as an unfinished image.
+
+The driver decodes and writes results on WRITERS threads (PNG coding releases Python's lock): one
+512 px PNG takes it about 65 ms to write (measured: docs/benchmarks/scale.md), so on one thread a
+driver would keep up with one or two GPUs only. Every write is waited for before the run returns.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 import torch
@@ -28,8 +34,10 @@ from ..run.files import read_init, save_unfinished
 from ..run.provenance import unfinished_metadata
 from ..run.regions import Masks
 from .orders import Answer, BatchOrder, Where
-from .packing import pack, unpack_outcome, unpng
+from .packing import PackedOutcome, pack, unpack_outcome, unpng
 from .pool import RETRIES, Handlers, Pool, Task
+
+WRITERS = min(4, os.cpu_count() or 1)  # threads writing results on the driver
 
 
 @dataclass(frozen=True)
@@ -56,6 +64,8 @@ class _Driver:
                  log: JsonLog, masks: Masks) -> None:  # fmt: skip
         self.config, self.pool, self.options, self.events = config, pool, options, events
         self.report, self.log, self.masks = report, log, masks
+        self.writer = ThreadPoolExecutor(WRITERS, thread_name_prefix="stylize-write")
+        self.writing: list[Future[JobOutcome]] = []
         planning = replace(config, batch_size=config.batch_size or fleet_batch_size(pool))
         self.grouping = Grouping(planning, torch.device("cpu"), options.resume, self.failed, events.warning,
                                  events.info)  # fmt: skip
@@ -84,8 +94,12 @@ class _Driver:
         self.styles = load_styles(todo, self.config.max_pixels)
         self.init = read_init(self.config)
         handlers = Handlers(self.answered, self.task_failed, self.retried,
-                            stopping=lambda: self.report.stop_reason is not None)  # fmt: skip
-        self.pool.run(self.tasks(self.grouping.batches(todo)), handlers)
+                            stopping=lambda: self.report.stop_reason is not None, tick=self.writes_done)  # fmt: skip
+        try:
+            self.pool.run(self.tasks(self.grouping.batches(todo)), handlers)
+        finally:
+            self.writes_done(wait=True)
+            self.writer.shutdown()
 
     def tasks(self, batches: list[Batch]) -> Iterator[Task]:
         """Each batch read and packed when a worker is about to need it."""
@@ -109,11 +123,23 @@ class _Driver:
             self.events.info(f"unfinished image saved to {kept}")
         seconds = answer.seconds / max(1, len(sent.jobs))
         for job, packed, alpha in zip(sent.jobs, answer.outcomes, sent.alphas, strict=False):
-            if self.report.stop_reason is not None and self.report.stop_reason.startswith("cannot write"):
-                break
-            done = save_outcome(job, unpack_outcome(packed), seconds, alpha, self.config, self.report)
-            self.record(replace(done, worker=answer.where.to_dict()))
+            if len(self.writing) >= 4 * WRITERS:  # results arrive faster than they are written: wait here
+                self.writes_done(wait=True)
+            self.writing.append(self.writer.submit(self.write, job, packed, alpha, seconds, answer.where))
         return []
+
+    def write(self, job: Job, packed: PackedOutcome, alpha: Image.Image | None, seconds: float,
+              where: Where) -> JobOutcome:  # fmt: skip
+        """On a writer thread: the result written (or a failure's last good image kept); its outcome."""
+        if self.report.stop_reason is not None and self.report.stop_reason.startswith("cannot write"):
+            return JobOutcome(job, FAILED, error=f"{job.output}: not written ({self.report.stop_reason})")
+        done = save_outcome(job, unpack_outcome(packed), seconds, alpha, self.config, self.report)
+        return replace(done, worker=where.to_dict())
+
+    def writes_done(self, wait: bool = False) -> None:
+        """Record the writes that have finished (all of them, with `wait`), in the order they were handed over."""
+        while self.writing and (wait or self.writing[0].done()):
+            self.record(self.writing.pop(0).result())
 
     def task_failed(self, task: Task, why: str) -> None:
         for job in task.subject.jobs:

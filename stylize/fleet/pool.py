@@ -51,6 +51,7 @@ class Handlers:
     retried: Callable[[Task, str, Where | None], None]
     joined: Callable[[Where], None] = lambda where: None
     stopping: Callable[[], bool] = lambda: False  # no new task is handed out (a full disk: nothing more can be written)
+    tick: Callable[[], None] = lambda: None  # called at least once a second (writes finished on other threads)
 
 
 @dataclass
@@ -135,6 +136,7 @@ class _Run:
             if not self.running and (not self.queue or self.handlers.stopping()):
                 return
             self.check_orphaned()
+            self.handlers.tick()
             refs = [*self.running, *self.waking]
             if not refs:
                 continue
