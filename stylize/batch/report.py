@@ -126,3 +126,20 @@ class Events:
 
     def info(self, message: str) -> None:
         """What the run does that a user may want to know (a picture resumes where a killed run stopped)."""
+
+
+class Recorder:
+    """Where each outcome goes: the report, the --log and the events; a failure stops a --fail-fast run."""
+
+    def __init__(self, report: Report, log: JsonLog, events: Events, fail_fast: bool) -> None:
+        self.report, self.log, self.events, self.fail_fast = report, log, events, fail_fast
+
+    def record(self, outcome: JobOutcome) -> None:
+        self.report.outcomes.append(outcome)
+        self.log.write(outcome)
+        self.events.finished(outcome)
+        if outcome.status == FAILED and self.fail_fast and self.report.stop_reason is None:
+            self.report.stop_reason = "--fail-fast"
+
+    def failed(self, job: Job, error: str) -> None:
+        self.record(JobOutcome(job, FAILED, error=error))

@@ -7,16 +7,18 @@ a read-only or forbidden folder) stops the run: the next one could not be writte
 from __future__ import annotations
 
 import errno
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from PIL import Image
 
 from ..config import Config
 from ..errors import ImageError, OptimizationError, WriteError
+from ..io.saving import remove_stale_parts
 from ..optimize.engine import Result
 from ..run.files import keep_last_good, save_result
-from .plan import Job
-from .report import DONE, FAILED, JobOutcome, Report
+from .plan import Job, is_done
+from .report import DONE, FAILED, SKIPPED, JobOutcome, Report
 
 # Write failures that no later result would escape: they stop the run.
 STOPPING_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EACCES, errno.EPERM}
@@ -40,3 +42,17 @@ def save_outcome(job: Job, outcome: Result | OptimizationError, seconds: float, 
     losses = {"total": outcome.loss, "content": outcome.content, "style": outcome.style}
     return JobOutcome(job, DONE, seconds=seconds, size=(width, height), iterations=outcome.iterations,
                       losses=losses, note=outcome.note)  # fmt: skip
+
+
+def jobs_to_make(jobs: Sequence[Job], overwrite: bool, record: Callable[[JobOutcome], None]) -> list[Job]:
+    """The jobs whose results are not there yet (the others recorded as skipped, unless `overwrite`); the part
+    files a killed writer left in their folders are cleared."""
+    todo = []
+    for job in jobs:
+        if not overwrite and is_done(job):
+            record(JobOutcome(job, SKIPPED, note="already there (--overwrite to redo)"))
+        else:
+            todo.append(job)
+    for folder in {job.output.parent for job in todo}:
+        remove_stale_parts(folder)  # left by a run that was killed while writing
+    return todo

@@ -24,7 +24,6 @@ from PIL import Image
 
 from ..config import Config
 from ..errors import OptimizationError
-from ..io.saving import remove_stale_parts
 from ..network.devices import memory_budget
 from ..network.loader import Network
 from ..network.memory import plan_note
@@ -38,10 +37,10 @@ from ..run.stages import memory_plan
 from ..run.styles import StyleBank
 from .batches import Batch, Grouping, load_styles
 from .overlap import FileWork
-from .plan import Job, is_done
+from .plan import Job
 from .reads import Read, prepare, read_batch
-from .report import FAILED, SKIPPED, Events, JobOutcome, JsonLog, Report
-from .results import save_outcome
+from .report import SKIPPED, Events, JobOutcome, JsonLog, Recorder, Report
+from .results import jobs_to_make, save_outcome
 
 
 @dataclass(frozen=True)
@@ -89,33 +88,18 @@ class _Runner:
         self.config, self.net, self.options, self.events, self.masks = config, net, options, events, masks
         self.steering = steering
         self.report, self.log = report, log
+        recorder = Recorder(report, log, events, options.fail_fast)
+        self.record, self.failed = recorder.record, recorder.failed
         self.grouping = Grouping(config, net.device, options.resume, self.failed, events.warning, events.info)
 
     @property
     def stopped(self) -> bool:
         return self.report.stop_reason is not None
 
-    def record(self, outcome: JobOutcome) -> None:
-        self.report.outcomes.append(outcome)
-        self.log.write(outcome)
-        self.events.finished(outcome)
-        if outcome.status == FAILED and self.options.fail_fast and not self.stopped:
-            self.report.stop_reason = "--fail-fast"
-
-    def failed(self, job: Job, error: str) -> None:
-        self.record(JobOutcome(job, FAILED, error=error))
-
     def run(self, jobs: Sequence[Job]) -> None:
-        todo = []
-        for job in jobs:
-            if not self.options.overwrite and is_done(job):
-                self.record(JobOutcome(job, SKIPPED, note="already there (--overwrite to redo)"))
-            else:
-                todo.append(job)
+        todo = jobs_to_make(jobs, self.options.overwrite, self.record)
         if not todo:
             return
-        for folder in {job.output.parent for job in todo}:
-            remove_stale_parts(folder)  # left by a run that was killed while writing
         styles = load_styles(todo, self.config.max_pixels)
         init = read_init(self.config)
         bank = StyleBank(self.net, self.config, resolve_precision(self.config.precision, self.net.device))

@@ -11,16 +11,15 @@ import sys
 import time
 from typing import Any
 
-import click
 from tqdm import tqdm
 
-from ..batch.report import FAILED, SKIPPED, Events, JobOutcome
-from .progress import describe
+from ..batch.report import FAILED, SKIPPED, JobOutcome
+from .progress import Messages, describe
 
 PICTURES_BAR = "{desc}: {percentage:3.0f}%|{bar}| [{elapsed}<{remaining}{postfix}]"
 
 
-class FleetProgress(Events):
+class FleetProgress(Messages):
     def __init__(self, jobs: int, mode: str) -> None:
         self.jobs, self.mode = jobs, mode
         self.seen = self.made = 0
@@ -63,19 +62,8 @@ class FleetProgress(Events):
         seconds = (time.monotonic() - self.started) / self.made * left
         return f"; about {int(seconds // 60)}m{int(seconds % 60):02d}s left"
 
-    def warning(self, message: str) -> None:
-        if self.mode != "none":
-            self.write(f"stylize: warning: {message}")
-
-    def info(self, message: str) -> None:
-        if self.mode != "none":
-            self.write(f"stylize: {message}")
-
-    def write(self, line: str) -> None:
-        if self.bar is not None:
-            tqdm.write(line, file=sys.stderr)
-        else:
-            click.echo(line, err=True)
+    def bars_open(self) -> bool:
+        return self.bar is not None
 
     def close(self) -> None:
         if self.bar is not None:

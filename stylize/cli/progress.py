@@ -27,7 +27,30 @@ PROGRESS_MODES = ("auto", "bars", "lines", "none")
 FILES_BAR = "{desc}: {percentage:3.0f}%|{bar}| [{elapsed}<{remaining}]"  # desc: "files k/N"
 
 
-class Progress(Events):
+class Messages(Events):
+    """Warnings and notes, said unless the mode is none; `write` puts a line above any bar."""
+
+    mode = "lines"
+
+    def warning(self, message: str) -> None:
+        if self.mode != "none":
+            self.write(f"stylize: warning: {message}")
+
+    def info(self, message: str) -> None:
+        if self.mode != "none":
+            self.write(f"stylize: {message}")
+
+    def bars_open(self) -> bool:
+        return False
+
+    def write(self, line: str) -> None:
+        if self.bars_open():
+            tqdm.write(line, file=sys.stderr)
+        else:
+            click.echo(line, err=True)
+
+
+class Progress(Messages):
     """Draws the run's progress; `mode` is bars, lines or none."""
 
     def __init__(self, jobs: int, config: Config, mode: str) -> None:
@@ -111,14 +134,6 @@ class Progress(Events):
             self.files.set_description_str(f"files {self.seen}/{self.jobs}")
         self._tell(outcome)
 
-    def warning(self, message: str) -> None:
-        if self.mode != "none":
-            self.write(f"stylize: warning: {message}")
-
-    def info(self, message: str) -> None:
-        if self.mode != "none":
-            self.write(f"stylize: {message}")
-
     def _tell(self, outcome: JobOutcome) -> None:
         if outcome.status == FAILED:
             self.write(f"stylize: error: {outcome.error}")
@@ -128,11 +143,8 @@ class Progress(Events):
     def _counter(self) -> str:
         return f"[{self.seen}/{self.jobs}] " if self.jobs > 1 else ""
 
-    def write(self, line: str) -> None:
-        if self.files is not None or self.bar is not None:
-            tqdm.write(line, file=sys.stderr)
-        else:
-            click.echo(line, err=True)
+    def bars_open(self) -> bool:
+        return self.files is not None or self.bar is not None
 
     def save_unfinished(self) -> list[Path]:
         """On Ctrl-C or a stop signal: keep what the current batch has made so far, marked unfinished,

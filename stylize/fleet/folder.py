@@ -21,13 +21,12 @@ import torch
 from PIL import Image
 
 from ..batch.batches import Batch, Grouping, load_styles
-from ..batch.plan import Job, is_done
+from ..batch.plan import Job
 from ..batch.reads import prepare, read_batch
-from ..batch.report import FAILED, SKIPPED, Events, JobOutcome, JsonLog, Report
-from ..batch.results import save_outcome
+from ..batch.report import FAILED, Events, JobOutcome, JsonLog, Recorder, Report
+from ..batch.results import jobs_to_make, save_outcome
 from ..batch.runner import RunOptions
 from ..config import Config
-from ..io.saving import remove_stale_parts
 from ..io.tensors import to_tensor
 from ..network.devices import MAX_CPU_BATCH, MAX_GPU_BATCH
 from ..run.files import read_init, save_unfinished
@@ -64,33 +63,18 @@ class _Driver:
                  log: JsonLog, masks: Masks) -> None:  # fmt: skip
         self.config, self.pool, self.options, self.events = config, pool, options, events
         self.report, self.log, self.masks = report, log, masks
+        recorder = Recorder(report, log, events, options.fail_fast)
+        self.record, self.failed = recorder.record, recorder.failed
         self.writer = ThreadPoolExecutor(WRITERS, thread_name_prefix="stylize-write")
         self.writing: list[Future[JobOutcome]] = []
         planning = replace(config, batch_size=config.batch_size or fleet_batch_size(pool))
         self.grouping = Grouping(planning, torch.device("cpu"), options.resume, self.failed, events.warning,
                                  events.info)  # fmt: skip
 
-    def record(self, outcome: JobOutcome) -> None:
-        self.report.outcomes.append(outcome)
-        self.log.write(outcome)
-        self.events.finished(outcome)
-        if outcome.status == FAILED and self.options.fail_fast and self.report.stop_reason is None:
-            self.report.stop_reason = "--fail-fast"
-
-    def failed(self, job: Job, error: str) -> None:
-        self.record(JobOutcome(job, FAILED, error=error))
-
     def run(self, jobs: Sequence[Job]) -> None:
-        todo = []
-        for job in jobs:
-            if not self.options.overwrite and is_done(job):
-                self.record(JobOutcome(job, SKIPPED, note="already there (--overwrite to redo)"))
-            else:
-                todo.append(job)
+        todo = jobs_to_make(jobs, self.options.overwrite, self.record)
         if not todo:
             return
-        for folder in {job.output.parent for job in todo}:
-            remove_stale_parts(folder)
         self.styles = load_styles(todo, self.config.max_pixels)
         self.init = read_init(self.config)
         handlers = Handlers(self.answered, self.task_failed, self.retried,
