@@ -93,11 +93,19 @@ def execute_fleet(work: FleetWork, count: int, styles: dict[Path, Image.Image], 
             progress.close()
             if not quiet:
                 click.echo(f"stylize: {report.summary(count)}", err=True)
+            _leave(ray, pool)  # the workers' memory is given back before the page is kept
+            pool = None
             keep_page(live, flags)
         return report
     finally:
-        if pool is not None:
-            pool.shutdown()
+        _leave(ray, pool)
+
+
+def _leave(ray: Any, pool: Pool | None) -> None:
+    """End the workers (they remove their files) and leave the cluster (`local`: Ray ends with it)."""
+    if pool is not None:
+        pool.shutdown()
+    if ray.is_initialized():
         ray.shutdown()
 
 
