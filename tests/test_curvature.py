@@ -81,14 +81,20 @@ def _operations(size: int) -> tuple[int, int]:
         memory.update(torch.stack([s, s]).float(), torch.stack([y, y]).float())
     counts = []
     for call in (lambda: memory.update(torch.ones(2, n), torch.ones(2, n)), lambda: memory.direction(torch.ones(2, n))):
-        with profile(activities=[ProfilerActivity.CPU]) as prof:
-            call()
-        counts.append(sum(1 for e in prof.events() if e.name.startswith("aten::")))
+        seen = []
+        for _ in range(3):  # the fewest of 3: torch 2.3's profiler now and then records an event more
+            with profile(activities=[ProfilerActivity.CPU]) as prof:
+                call()
+            seen.append(sum(1 for e in prof.events() if e.name.startswith("aten::")))
+        counts.append(min(seen))
     return counts[0], counts[1]
 
 
 def test_a_direction_costs_the_same_operations_whatever_the_history() -> None:
-    assert _operations(5) == _operations(50)
+    """A loop over the pairs would add dozens of operations from 5 pairs to 50; torch 2.3's profiler counts
+    one more or less now and then (seen in CI, 205 against 206), so the counts may differ by that much."""
+    (update_few, direction_few), (update_many, direction_many) = _operations(5), _operations(50)
+    assert abs(update_few - update_many) <= 2 and abs(direction_few - direction_many) <= 2
 
 
 def test_a_forgotten_memory_gives_the_gradient_step_again() -> None:
