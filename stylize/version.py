@@ -28,3 +28,13 @@ def install_hint(extra: str) -> str:
         editable = "-e " if direct["dir_info"].get("editable") else ""
         return f"pip install {editable}'{folder}[{extra}]'"
     return pip_install(extra)
+
+
+def installed_version(name: str) -> str:
+    """The installed version of distribution `name`, or "not installed"."""
+    from importlib import metadata
+
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "not installed"

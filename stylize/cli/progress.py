@@ -27,6 +27,13 @@ PROGRESS_MODES = ("auto", "bars", "lines", "none")
 FILES_BAR = "{desc}: {percentage:3.0f}%|{bar}| [{elapsed}<{remaining}]"  # desc: "files k/N"
 
 
+def progress_mode(choice: str, single: bool = False) -> str:
+    """auto: bars on a terminal (and always for one picture, `single`), plain lines in logs and pipes."""
+    if choice != "auto":
+        return choice
+    return "bars" if single or sys.stderr.isatty() else "lines"
+
+
 class Messages(Events):
     """Warnings and notes, said unless the mode is none; `write` puts a line above any bar."""
 

