@@ -1,4 +1,4 @@
-"""The Python API, loaded lazily: Config, transfer, transfer_batch, stylize_file, load_network.
+"""The Python API, loaded lazily: Config, transfer, transfer_batch, stylize_file, harmonize, load_network.
 
 stylize is neural style transfer (Gatys et al. 2015) from the command line and from Python.
 
@@ -25,12 +25,14 @@ from .version import __version__
 
 __all__ = [
     "Config",
+    "Harmonize",
     "Picture",
     "Regions",
     "Result",
     "Step",
     "StylizeError",
     "__version__",
+    "harmonize",
     "load_network",
     "stylize_file",
     "transfer",
@@ -43,6 +45,8 @@ if TYPE_CHECKING:
     from .network.loader import load_network
     from .optimize.engine import Result, Step
     from .run.files import stylize_file
+    from .run.harmonize.api import harmonize
+    from .run.harmonize.masks import Harmonize
     from .run.pictures import Picture, transfer, transfer_batch
     from .run.regions import Regions
 
@@ -56,6 +60,8 @@ _HOMES = {
     "transfer": "run.pictures",
     "transfer_batch": "run.pictures",
     "stylize_file": "run.files",
+    "harmonize": "run.harmonize.api",
+    "Harmonize": "run.harmonize.masks",
     "load_network": "network.loader",
 }
 

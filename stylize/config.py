@@ -70,6 +70,11 @@ class Config:
     style_masks: tuple[Path, ...] = ()  # one mask per style image: where it applies (white); () blends everywhere
     style_source_masks: tuple[Path, ...] = ()  # one mask per style image: the part of it to take the style from
     content_mask: Path | None = None  # where the photo must stay: its content counts more (white: 10x)
+    # painterly harmonization (run/harmonize/): the content is a painting with an object pasted in
+    harmonize: Path | None = None  # the pasted object's mask (white); None: an ordinary style transfer
+    harmonize_region: Path | None = None  # the region allowed to change; None: the mask grown by the margin
+    harmonize_margin: float = 1.7  # percent of the long side the mask is grown by (the paper's 11-14 px at 700)
+    harmonize_strength: float | None = None  # the painting's style strength, 1-10; None: estimated from it
     # optimisation
     optimizer: str = "lbfgs"  # lbfgs or adam
     iterations: int | str = AUTO  # per size: a count, or auto (until the picture stops improving)
@@ -116,6 +121,7 @@ def check_settings(config: Config) -> None:
     _check_choices(config)
     _check_numbers(config)
     _check_counts(config)
+    _check_harmonize(config)
 
 
 def _check_choices(config: Config) -> None:
@@ -184,6 +190,39 @@ def _check_counts(config: Config) -> None:
         value = getattr(config, name)
         if value < 0:
             raise SettingsError(f"--{name.replace('_', '-')} must be >= 0 ({zero}), got {value}")
+
+
+HARMONIZE_REFUSES = {  # settings that mean nothing for a harmonization (run/harmonize/), and why
+    "style_masks": "the mask says where the painting's style goes",
+    "style_source_masks": "the style is matched from the whole painting",
+    "content_mask": "the mask says where the picture may change",
+    "style_blend": "a harmonization has one painting",
+    "content_layers": "the paper's layers are used (relu4_1 content, relu1_1..relu5_1 style)",
+    "style_layers": "the paper's layers are used (relu4_1 content, relu1_1..relu5_1 style)",
+    "tile": "only the region around the paste is optimised",
+}
+
+
+def _check_harmonize(config: Config) -> None:
+    if config.harmonize is None:
+        if config.harmonize_region is not None:
+            raise SettingsError("--harmonize-region needs --harmonize MASK", hint="give the pasted object's mask")
+        return
+    if not 0 <= config.harmonize_margin <= 50:
+        raise SettingsError(f"--harmonize-margin must be 0..50 (percent of the long side), got "
+                            f"{config.harmonize_margin}")  # fmt: skip
+    if config.harmonize_strength is not None and not 0 < config.harmonize_strength <= 100:
+        raise SettingsError(f"--harmonize-strength must be > 0 (the paper's range is 1-10), got "
+                            f"{config.harmonize_strength}")  # fmt: skip
+    refused = [(name, why) for name, why in HARMONIZE_REFUSES.items() if getattr(config, name) not in (None, (), 0)]
+    refused += [("style_loss", "the paper's Gram and histogram losses are used")] if config.style_loss != "gram" else []
+    refused += [("layers", "the paper's layers are used")] if config.layers != "paper" else []
+    refused += [("preserve_colors", "the painting's palette is the point")] if config.preserve_colors != "none" else []
+    refused += [("init", "it starts from the composite")] if config.init not in ("palette", "content") else []
+    if refused:
+        name, why = refused[0]
+        raise SettingsError(f"--{name.replace('_', '-')} does not go with --harmonize: {why}",
+                            hint=f"leave out --{name.replace('_', '-')}")  # fmt: skip
 
 
 def check_model(model: str) -> None:

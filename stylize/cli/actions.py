@@ -73,9 +73,31 @@ def plan_work(
     check_preview(flags)
     masks = load_masks(config, style_paths)
     jobs = make_jobs(content_paths, style_paths, output, folder, config, flags.each_style, flags.name)
+    if config.harmonize is not None:
+        check_harmonize(jobs, style_paths, masks, config)
     if not folder:
         check_can_write(output)
     return shard(jobs, parse_shard(flags.shard)), masks
+
+
+def check_harmonize(jobs: list[Job], style_paths: list[Path], masks: Masks, config: Config) -> None:
+    """--harmonize: one painting, and every composite checked against it and its masks before any work."""
+    from ..run.harmonize.api import check_harmonize_job
+
+    if len(style_paths) != 1:
+        raise SettingsError(f"--harmonize takes one painting (the one the object was pasted into), got "
+                            f"{len(style_paths)}",
+                            hint="give the painting as the only STYLE")  # fmt: skip
+    for job in jobs:
+        try:
+            regions = masks.regions(job.styles, job.content)
+            pasted = regions.harmonize.pasted if regions is not None and regions.harmonize is not None else None
+            flag = masks.names.get(id(pasted), f"--harmonize {config.harmonize}")
+            check_harmonize_job(job.content, job.styles[0], regions, config.max_pixels, flag)
+        except SettingsError as err:
+            raise SettingsError(f"{job.content}: {err.message}", hint=err.hint) from None
+        except ImageError:  # an unreadable photo fails on its own when its turn comes, as without --harmonize
+            continue
 
 
 def run(contents: list[str], styles: list[str], output: Path, config: Config, flags: BatchFlags, quiet: bool) -> int:
@@ -87,6 +109,8 @@ def run(contents: list[str], styles: list[str], output: Path, config: Config, fl
     if (flags.video_out is not None or flags.fps is not None) and not flags.video:
         raise SettingsError("--video-out and --fps are for --video runs", hint="add --video")
     check_fleet(flags, config, not flags.video and not names_a_folder(output))
+    if flags.video and config.harmonize is not None:
+        raise SettingsError("--harmonize is for pictures, not --video", hint="harmonize a still of the video")
     if flags.video:
         from .video_actions import run_video_command
 

@@ -20,6 +20,7 @@ from .about import print_version
 from .flags.colours import COLOURS_AND_REGIONS
 from .flags.core import MESSAGES_AND_TOOLS, PICTURE, WORK_LIST
 from .flags.fleet import FLEET
+from .flags.harmonize import HARMONIZE
 from .flags.memory import MEMORY
 from .flags.options import flags
 from .flags.preview import PREVIEW
@@ -41,6 +42,7 @@ Examples:
   stylize photo.jpg starry.jpg -o out.png --preserve-colors luminance   (the photo's colours)
   stylize photo.jpg a.jpg b.jpg --style-mask left.png --style-mask right.png -o out.png   (a style per region)
   stylize photo.jpg starry.jpg -o out.png --style-weight 30        (more paint)
+  stylize pasted.jpg painting.jpg -o out.png --harmonize mask.png  (paint a pasted object like the painting)
   stylize photo.jpg starry.jpg -o out.png --style-layers relu1_1:0.5,relu2_1,relu3_1 (finer strokes)
   stylize photo.jpg starry.jpg -o out.png --preview 8000         (watch and steer it in a browser)
   stylize clip.mp4 starry.jpg -o frames/ --video --video-out clip-starry.mp4   (a video without flicker)
@@ -72,6 +74,7 @@ def _fail(err: BaseException, verbose: bool) -> NoReturn:
 @flags(WORK_LIST)
 @flags(PICTURE)
 @flags(COLOURS_AND_REGIONS)
+@flags(HARMONIZE)
 @flags(MEMORY)
 @flags(PREVIEW)
 @flags(VIDEO)

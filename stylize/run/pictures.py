@@ -27,6 +27,7 @@ from ..optimize.evaluation import evaluation_for
 from ..optimize.steering import Steering, picture_changes
 from ..optimize.tiles.tiling import TileStep
 from .colours import Colours
+from .harmonize.api import harmonize_batch
 from .inits import initial_image, sample
 from .regions import Regions
 from .stages import ResumePoint, check_tile, plan_stages, stage_sizes
@@ -93,13 +94,23 @@ def transfer_batch(
     bank: StyleBank | None = None, on_tile: Callable[[TileStep], None] | None = None,
     steering: Steering | None = None,
 ) -> list[Result | OptimizationError]:  # fmt: skip
-    """Make several pictures of the same size together, each independent of the others.
+    """Make several pictures of the same size together, each independent of the others (pictures with
+    --harmonize masks: run/harmonize/, one after the other).
 
     Coarse to fine: each stage starts from the last one's result, upsampled. A picture whose
     optimisation fails (OptimizationError, carrying its last good image) leaves the batch.
     Resumed pictures (all of a batch alike) start at their stage with the iterations left. A
     stage may run in tiles (`work.stage_work`); `on_tile` hears of each tile evaluated; `steering`:
     the live page's controls."""
+    if any(p.regions is not None and p.regions.harmonize is not None for p in pictures):
+        return harmonize_batch(pictures, config, net, on_step, steering)
+    return _transfer_stages(pictures, config, net, on_step, bank, on_tile, steering)
+
+
+def _transfer_stages(
+    pictures: Sequence[Picture], config: Config, net: Network, on_step: OnStep | None, bank: StyleBank | None,
+    on_tile: Callable[[TileStep], None] | None, steering: Steering | None,
+) -> list[Result | OptimizationError]:  # fmt: skip
     sizes, point = _alike(pictures, config)
     check_tile(config)
     torch.manual_seed(config.seed)

@@ -22,6 +22,7 @@ from ..config import Config
 from ..errors import ImageError, SettingsError
 from ..io.reading import read_image
 from ..losses.guidance import Guidance
+from .harmonize.masks import MARGIN, Harmonize
 
 CONTENT_MASK_GAIN = 9.0  # where --content-mask is white the photo's content counts 1 + 9 = 10 times
 ASPECT_TOLERANCE = 0.01  # masks whose width/height differs more from the photo's are stretched with a warning
@@ -34,6 +35,7 @@ class Regions:
     style: tuple[Image.Image, ...] = ()  # where each style applies; (): everywhere, styles blended
     sources: tuple[Image.Image | None, ...] = ()  # the part of each style image to take it from; None: all
     content: Image.Image | None = None  # where the photo must stay
+    harmonize: Harmonize | None = None  # the photo is a painting with an object pasted in (run/harmonize/)
 
 
 MaskFile = Image.Image | Path  # a mask read once for the run, or a template read for each photo
@@ -49,10 +51,17 @@ class Masks:
     content: MaskFile | None
     max_pixels: int = 0
     names: dict[int, str] = field(default_factory=dict)  # id(mask) -> its flag and file, for warnings
+    harmonize: MaskFile | None = None  # --harmonize: the pasted object
+    harmonize_region: MaskFile | None = None  # --harmonize-region: where the picture may change
+    margin: float = MARGIN  # --harmonize-margin
 
     def regions(self, styles: Sequence[Path], photo: Path) -> Regions | None:
         """The masks of `photo` painted in `styles`; None when the run has none. A mask that names the
         photo ({content}) and is missing or unreadable for this photo: SettingsError naming flag and file."""
+        if self.harmonize is not None:
+            given = self.harmonize_region
+            region = None if given is None else self._for(given, "--harmonize-region", photo)
+            return Regions(harmonize=Harmonize(self._for(self.harmonize, "--harmonize", photo), region, self.margin))
         if not self.style and not self.sources and self.content is None:
             return None
         style = tuple(self._for(self.style[p], "--style-mask", photo) for p in styles) if self.style else ()
@@ -99,7 +108,9 @@ def load_masks(config: Config, styles: Sequence[Path]) -> Masks:
     sources = {s: cast(Image.Image, read("--style-source-mask", m, per_photo=False))
                for s, m in zip(styles, config.style_source_masks, strict=False)}  # fmt: skip
     content = read("--content-mask", config.content_mask) if config.content_mask else None
-    return Masks(style, sources, content, config.max_pixels, names)
+    pasted = read("--harmonize", config.harmonize) if config.harmonize else None
+    region = read("--harmonize-region", config.harmonize_region) if config.harmonize_region else None
+    return Masks(style, sources, content, config.max_pixels, names, pasted, region, config.harmonize_margin)
 
 
 def _is_template(path: Path, flag: str, per_photo: bool) -> bool:
