@@ -227,3 +227,81 @@ def test_harmonize_settings_are_checked() -> None:
         Config(harmonize_region=Path("r.png"))
     with pytest.raises(SettingsError, match="--style-blend"):
         Config(harmonize=Path("m.png"), style_blend=(1.0,))
+
+
+def stop_in_pass(number: int, iteration: int, monkeypatch: pytest.MonkeyPatch, asked: list[int]) -> None:
+    """The next harmonization raises KeyboardInterrupt (as Ctrl-C would) at `iteration` of pass `number`
+    (0: never); `asked` collects the iterations each pass is asked for."""
+    from stylize.optimize import engine
+    from stylize.run.harmonize import passes
+
+    def interrupted(objective: object, init: object, settings: engine.OptimizerSettings, on_step: engine.OnStep,
+                    evaluate: object, steering: object = None) -> object:  # fmt: skip
+        asked.append(settings.iterations)
+        now = len(asked)  # which pass this is (the passes report their number to on_step, not to the engine)
+
+        def stop(step: engine.Step) -> None:
+            on_step(step)
+            if now == number and step.iteration == iteration:
+                raise KeyboardInterrupt
+
+        return engine.optimize_batch(objective, init, settings, stop, evaluate)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(passes, "optimize_batch", interrupted)
+
+
+def test_a_stopped_harmonization_resumes_in_its_pass(harmonizing: Invoke, scene: dict[str, Path], tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    from stylize.io.metadata import read_metadata
+
+    asked: list[int] = []
+    stop_in_pass(2, 2, monkeypatch, asked)
+    assert harmonizing("--harmonize", str(scene["mask"]), "--iterations", "4").exit_code == 130
+    kept = read_metadata(tmp_path / "out.unfinished.png")
+    assert (kept["stage"], kept["stage_iterations_done"], kept["iterations_done"]) == (2, 2, 6)
+    asked.clear()
+    stop_in_pass(0, 0, monkeypatch, asked)
+    resumed = harmonizing("--harmonize", str(scene["mask"]), "--iterations", "4")
+    assert resumed.exit_code == 0, resumed.output
+    assert "resuming from" in resumed.stderr and asked == [2]
+    assert read_metadata(tmp_path / "out.png")["iterations_done"] == 8
+
+
+HARMONIZE_EXAMPLES = Path(__file__).resolve().parents[2] / "shared" / "harmonize"
+
+
+@pytest.mark.slow
+def test_a_paper_example_with_real_weights_is_painted_inside_and_untouched_outside(tmp_path: Path) -> None:
+    if not HARMONIZE_EXAMPLES.is_dir():
+        pytest.skip("../shared/harmonize is not present")
+    from stylize.run.harmonize.aims import layer_positions
+
+    example = {k: HARMONIZE_EXAMPLES / f"9_{k}" for k in ("naive.jpg", "target.jpg", "c_mask.jpg")}
+    out = tmp_path / "out.png"
+    done = CliRunner().invoke(main, [str(example["naive.jpg"]), str(example["target.jpg"]), "-o", str(out),
+                                     "--harmonize", str(example["c_mask.jpg"]), "--size", "256", "--iterations",
+                                     "40", "--device", "cpu"])  # fmt: skip
+    assert done.exit_code == 0, done.output
+    result = read_rgb(out)
+    painting, naive = (read_rgb(example[k]).resize(result.size, Image.Resampling.LANCZOS)
+                       for k in ("target.jpg", "naive.jpg"))  # fmt: skip
+    masks = Harmonize(Image.open(example["c_mask.jpg"]).convert("L"))
+    region = region_mask(masks, result.height, result.width)
+    assert np.abs(np.asarray(result, np.int16) - np.asarray(painting, np.int16))[~region].max() <= 1
+    net = load_network(Config(device="cpu"))
+    pasted = torch.from_numpy(np.asarray(masks.pasted.resize(result.size)) >= 128).float()[None, None]
+    outside = torch.from_numpy(~region).float()[None, None]
+
+    def gram_distance(image: Image.Image) -> float:
+        from stylize.io.tensors import to_tensor
+
+        mine, theirs = net.extractor(to_tensor(image)), net.extractor(to_tensor(painting))
+        errors = []
+        for layer in ("relu1_1", "relu2_1", "relu3_1", "relu4_1"):
+            a = mine[layer][0].flatten(1)[:, layer_positions(pasted, mine[layer])]
+            b = theirs[layer][0].flatten(1)[:, layer_positions(outside, theirs[layer])]
+            ga, gb = a @ a.T / a.numel(), b @ b.T / b.numel()
+            errors.append(float((ga - gb).pow(2).sum() / gb.pow(2).sum()))
+        return sum(errors) / len(errors)
+
+    assert gram_distance(result) < 0.6 * gram_distance(naive)  # inside, the object took the painting's style

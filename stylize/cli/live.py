@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from ..config import Config
 from ..errors import SettingsError
 from ..preview.address import exposure_warning, parse_address
-from ..run.stages import plan_stages
+from ..run.stages import config_stages
 from .settings import BatchFlags
 from .signals import Stopped, say
 
@@ -42,7 +42,7 @@ def live_page(flags: BatchFlags, jobs: int, config: Config, refusal: str | None 
     from ..preview.session import LivePreview
 
     host, port = parse_address(flags.preview)
-    per_picture = sum(s.iterations for s in plan_stages(config.size, config.scales, config.iterations))
+    per_picture = sum(s.iterations for s in config_stages(config))
     weights = {"content": config.content_weight, "style": config.style_weight, "tv": config.tv_weight}
     live = LivePreview(host, port, jobs, per_picture, weights, refusal)
     url = live.start()

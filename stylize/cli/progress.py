@@ -16,7 +16,7 @@ from tqdm import tqdm
 
 from ..batch.report import DONE, FAILED, SKIPPED, Events, JobOutcome
 from ..config import Config
-from ..run.stages import plan_stages
+from ..run.stages import config_stages
 
 if TYPE_CHECKING:  # the engine imports torch; keep --help fast
     from ..batch.plan import Job
@@ -64,7 +64,7 @@ class Progress(Messages):
         self.jobs, self.config, self.mode = jobs, config, mode
         self.batch: list[Job] = []
         self.latest: dict[int, Step] = {}  # picture index in the batch -> its latest step
-        stages = plan_stages(config.size, config.scales, config.iterations)
+        stages = config_stages(config)
         self.per_picture = sum(s.iterations for s in stages)  # at most, with --iterations auto
         self.credited: dict[int, float] = {}  # picture index -> share of the files bar given so far
         self.seen = 0  # outcomes so far

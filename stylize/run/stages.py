@@ -69,9 +69,23 @@ def plan_stages(size: int, scales: int, iterations: int | str) -> tuple[Stage, .
 
 
 
+# --harmonize (run/harmonize/passes.py): pass 1 at half the size, pass 2 at the size; with --iterations auto
+# each until it stops improving, after at most this many iterations
+HARMONIZE_PASSES = ((0.5, 200), (1.0, 200))
+
+
+def config_stages(config: Config) -> tuple[Stage, ...]:
+    """The stages of a run with `config`: coarse to fine (`plan_stages`), or a harmonization's two passes."""
+    if config.harmonize is None:
+        return plan_stages(config.size, config.scales, config.iterations)
+    auto = config.iterations == AUTO
+    return tuple(Stage(max(1, round(config.size * share)), cap if auto else int(config.iterations),
+                       PLATEAU if auto else None) for share, cap in HARMONIZE_PASSES)  # fmt: skip
+
+
 def stage_sizes(content_size: tuple[int, int], config: Config) -> tuple[tuple[int, int], ...]:
     """(width, height) of a content photo at every stage of a run; pictures with equal sizes share a batch."""
-    stages = plan_stages(config.size, config.scales, config.iterations)
+    stages = config_stages(config)
     smallest = min_side(config)
     return tuple(fitted_size(content_size, stage.size, smallest) for stage in stages)
 

@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from ...config import AUTO, Config
+from ...config import Config
 from ...errors import OptimizationError
 from ...io.tensors import resize_exact, to_tensor
 from ...network.layers import min_side
@@ -26,15 +26,11 @@ from ...optimize.evaluation import evaluation_for
 from ...optimize.harmonized import HarmonizedObjective, RegionAims
 from ...optimize.objective import LossWeights
 from ...optimize.steering import Steering
-from ...optimize.stopping import Plateau
-from ..stages import ResumePoint, fitted_size
+from ..stages import ResumePoint, config_stages, stage_sizes
 from . import aims
 from .masks import Harmonize, blend_weights, region_mask
 
-FIRST_SCALE = 0.5  # pass 1 runs at this share of the size (the paper's "low-resolution" coarse pass)
 CONTEXT = 0.08  # share of the long side seen around the region's box
-UNTIL = Plateau(window=10, tolerance=0.01)  # --iterations auto: each pass until it stops improving...
-CAPS = (200, 200)  # ...after at most this many iterations (pass 1, pass 2)
 HISTOGRAM_SHARE = 1.0  # the histogram loss's weight in pass 2, as a share of the style weight
 TV_WEIGHT = 1e-3  # total variation in pass 2 (pass 1 has none, as in the paper)
 FIRST_STYLE_SHARE = 1.0  # pass 1's style weight as a share of pass 2's
@@ -98,8 +94,8 @@ def harmonize_picture(
     `strength`: the harmonization's style weight (run/harmonize/strength.py)."""
     dtype = resolve_precision(config.precision, net.device)
     least = min_side(config)
-    sizes = [fitted_size(composite.size, round(config.size * FIRST_SCALE), least),
-             fitted_size(composite.size, config.size, least)]  # fmt: skip
+    stages = config_stages(config)  # pass 1 at half the size ("low-resolution"), pass 2 at the size
+    sizes = stage_sizes(composite.size, config)
     point = resume[0] if resume else ResumePoint(1, 0, 0)
     previous: torch.Tensor | None = None  # the last pass's full picture
     results: list[Result] = []
@@ -114,9 +110,8 @@ def harmonize_picture(
                 previous = to_tensor(resize_exact(resume[1], size[1], size[0])).to(net.device)
             start = at.composite if previous is None else _resized(previous, at.composite)
             objective = _objective(net, dtype, config, at, start, number, strength)
-            cap = CAPS[number - 1] if config.iterations == AUTO else int(config.iterations)
-            settings = OptimizerSettings(config.optimizer, max(1, cap - already), config.learning_rate,
-                                         UNTIL if config.iterations == AUTO else None)  # fmt: skip
+            cap, until = stages[number - 1].iterations, stages[number - 1].until
+            settings = OptimizerSettings(config.optimizer, max(1, cap - already), config.learning_rate, until)
             base = point.total_done + sum(r.iterations for r in results)
             reported = _reported(on_step, at, objective.aims, number, len(sizes), already, cap, base)
             (done,) = optimize_batch(objective, at.crop(start), settings, reported, evaluate, steering)
