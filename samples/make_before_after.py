@@ -3,6 +3,7 @@
     python samples/make_before_after.py
 
 - `before_after.jpg`: content | style | result.
+- `harmonize.jpg`: the painting | the cup pasted in | its mask | `--harmonize` (make_pasted.py, README.md here).
 - `colour_regions.jpg`: two rows: the photo, the style, the default result, `--preserve-colors luminance`,
   `--preserve-colors match`; then the two masks, the second style and the two-style result
   (commands in README.md here).
@@ -21,6 +22,7 @@ COLOUR_REGIONS = (
     ("chelsea.jpg", "swirls.jpg", "chelsea_swirls.png", "chelsea_swirls_luminance.png", "chelsea_swirls_match.png"),
     ("chelsea_left.png", "chelsea_right.png", "hubble.jpg", "chelsea_swirls_hubble.png"),
 )
+HARMONIZE = ("swirls.jpg", "swirls_pasted.jpg", "swirls_pasted_mask.png", "swirls_harmonized.png")
 
 
 def row(names: tuple[str, ...], height: int = HEIGHT, outline: bool = False) -> Image.Image:
@@ -53,6 +55,8 @@ def rows(images: list[Image.Image]) -> Image.Image:
 
 def main() -> None:
     row(("chelsea.jpg", "swirls.jpg", "chelsea_swirls.png")).save(HERE / "before_after.jpg", quality=90)
+    if (HERE / HARMONIZE[-1]).is_file():
+        row(HARMONIZE, 180, outline=True).save(HERE / "harmonize.jpg", quality=88)
     if all((HERE / name).is_file() for names in COLOUR_REGIONS for name in names):
         rows([row(names, 180, outline=True) for names in COLOUR_REGIONS]).save(HERE / "colour_regions.jpg", quality=88)
 

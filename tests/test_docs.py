@@ -52,7 +52,8 @@ def test_the_built_cli_page_has_every_flag_with_its_help(site: Path) -> None:
 
 def test_the_built_api_page_documents_the_entry_points(site: Path) -> None:
     page = _text(site / "reference" / "api" / "index.html")
-    for name in ("stylize_file", "transfer", "transfer_batch", "load_network", "Config", "StylizeError"):
+    for name in ("stylize_file", "transfer", "transfer_batch", "harmonize", "Harmonize", "load_network", "Config",
+                 "StylizeError"):
         assert name in page, name
 
 
