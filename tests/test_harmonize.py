@@ -305,3 +305,25 @@ def test_a_paper_example_with_real_weights_is_painted_inside_and_untouched_outsi
         return sum(errors) / len(errors)
 
     assert gram_distance(result) < 0.6 * gram_distance(naive)  # inside, the object took the painting's style
+
+
+def test_the_finishing_filter_removes_colour_speckles_inside_and_keeps_the_painting_outside() -> None:
+    from stylize.run.harmonize.finishing import denoised
+
+    generator = torch.Generator().manual_seed(0)
+    grey = torch.linspace(0.2, 0.8, 64).repeat(1, 3, 48, 1)  # (1, 3, 48, 64): a grey ramp, no colour
+    speckled = (grey + 0.1 * torch.randn(1, 3, 48, 64, generator=generator)).clamp(0, 1)
+    painting = torch.rand(1, 3, 48, 64, generator=generator)
+    blend = torch.zeros(1, 1, 48, 64)
+    blend[..., 8:40, 8:56] = 1
+    done = denoised(speckled, painting, blend)
+    assert torch.equal(done[..., blend[0, 0] == 0], painting[..., blend[0, 0] == 0])
+
+    def colour(x: torch.Tensor) -> float:  # how far from grey, inside
+        inside = x[..., 12:36, 12:52]
+        return float((inside - inside.mean(1, keepdim=True)).abs().mean())
+
+    assert colour(done) < 0.5 * colour(speckled)
+    luma = torch.tensor([0.299, 0.587, 0.114])[None, :, None, None]
+    assert torch.allclose((done * luma).sum(1)[..., 12:36, 12:52], (speckled * luma).sum(1)[..., 12:36, 12:52],
+                          atol=0.02)  # the lightness, which carries the strokes, stays  # fmt: skip

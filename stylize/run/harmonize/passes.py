@@ -28,6 +28,7 @@ from ...optimize.objective import LossWeights
 from ...optimize.steering import Steering
 from ..stages import ResumePoint, config_stages, stage_sizes
 from . import aims
+from .finishing import denoised
 from .masks import Harmonize, blend_weights, region_mask
 
 CONTEXT = 0.08  # share of the long side seen around the region's box
@@ -120,7 +121,8 @@ def harmonize_picture(
                     done.image = at.pasted(objective.aims.picture(done.image)).cpu()
                 return done
             previous = at.pasted(objective.aims.picture(done.image))
-            results.append(replace(done, image=previous))
+            final = denoised(previous, at.painting, at.blend) if number == len(sizes) else previous
+            results.append(replace(done, image=final))
     finally:
         release()
     return _combined(results, point.total_done)
