@@ -1,7 +1,8 @@
 """Painterly harmonization (--harmonize) on the paper's 12 examples in ../shared/harmonize/.
 
     python benchmarks/harmonize.py [--sizes 700 512] [--examples 0 1 ...] [--out build/harmonize]
-    python benchmarks/harmonize.py --time-check 1   # one example at 700 px against a plain run
+    python benchmarks/harmonize.py --time-check 1   # one example at 700 px against a default run
+    python benchmarks/harmonize.py --strength       # the style strength estimate against the paper's classifier
 
 For each example and size: our result through the Python API (time, peak memory), and for ours,
 the naive composite and the paper's result (the paper's at 700 px only, its own size), with the
@@ -206,15 +207,75 @@ def summary(rows: list[dict[str, object]]) -> None:
                   f"{med['gram']:.3f}, median content {med['content']:.3f}, outside <= {outside}{extra}")  # fmt: skip
 
 
+def strength_check() -> None:
+    """The style strength estimate against the paper's classifier: rank correlation over the 12 paintings,
+    and leave-one-out (the linear map's two constants fitted on the other 11, each painting predicted)."""
+    import re
+
+    from scipy import stats
+
+    from stylize import Config
+    from stylize.network.loader import load_network
+    from stylize.run.harmonize.strength import LEAST, MOST, OFFSET, SLOPE, active_share
+
+    levels = [float(re.search(r"weight=([\d.]+)", line).group(1))  # type: ignore[union-attr]
+              for line in (EXAMPLES / "stylization_levels.txt").read_text().splitlines() if line.strip()]  # fmt: skip
+    net = load_network(Config())
+    shares = np.array([active_share(Image.open(EXAMPLES / f"{n}_target.jpg"), net.extractor, net.device)
+                       for n in range(len(levels))])  # fmt: skip
+    fitted = np.clip(OFFSET + SLOPE * shares, LEAST, MOST)
+    slope, offset = np.polyfit(shares, levels, 1)
+    left_out = []
+    for n in range(len(levels)):
+        others = np.arange(len(levels)) != n
+        b, a = np.polyfit(shares[others], np.array(levels)[others], 1)
+        left_out.append(float(np.clip(a + b * shares[n], LEAST, MOST)))
+    for n, (level, share, estimate, alone) in enumerate(zip(levels, shares, fitted, left_out, strict=True)):
+        print(f"{n:2d}  classifier {level:5.2f}  active share {share:.4f}  estimate {estimate:5.2f}  "
+              f"left out {alone:5.2f}")
+    errors = np.abs(fitted - levels).mean(), np.abs(np.array(left_out) - levels).mean()
+    print(f"rank correlation (Spearman) of the estimate: {stats.spearmanr(fitted, levels).statistic:.3f}; "
+          f"left out: {stats.spearmanr(left_out, levels).statistic:.3f}; mean |error| {errors[0]:.2f}, "
+          f"left out {errors[1]:.2f}; fit here: offset {offset:.2f}, slope {slope:.2f}")
+
+
+def time_check(n: int, size: int) -> None:
+    """A default (not harmonized) run of the composite in the painting's style, then the harmonization,
+    at the same size in this one process: their wall times and the ratio."""
+    from stylize import Config, Harmonize, harmonize, transfer
+    from stylize.network.loader import load_network
+
+    config = Config(size=size)
+    net = load_network(config)
+    naive, painting = Image.open(EXAMPLES / f"{n}_naive.jpg"), Image.open(EXAMPLES / f"{n}_target.jpg")
+    started = time.perf_counter()
+    plain = transfer(naive.convert("RGB"), [painting.convert("RGB")], config, network=net)
+    plain_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    done = harmonize(naive, painting, Harmonize(Image.open(EXAMPLES / f"{n}_c_mask.jpg").convert("L")), config,
+                     network=net)  # fmt: skip
+    seconds = time.perf_counter() - started
+    print(f"example {n} at {size} px: default run {plain_seconds:.1f} s ({plain.iterations} iterations), "
+          f"--harmonize {seconds:.1f} s ({done.iterations} iterations): {seconds / plain_seconds:.2f}x")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[700, 512])
     parser.add_argument("--examples", type=int, nargs="+", default=list(range(12)))
     parser.add_argument("--out", type=Path, default=Path("build/harmonize"))
     parser.add_argument("--paper-only", action="store_true", help="measure the paper's results only")
+    parser.add_argument("--strength", action="store_true", help="check the style strength estimate only")
+    parser.add_argument("--time-check", type=int, metavar="N", help="example N against a default run, then stop")
     args = parser.parse_args()
     if not EXAMPLES.is_dir():
         sys.exit(f"{EXAMPLES} is not here: these examples stay outside the repository")
+    if args.strength:
+        strength_check()
+        return
+    if args.time_check is not None:
+        time_check(args.time_check, args.sizes[0])
+        return
     args.out.mkdir(parents=True, exist_ok=True)
     judge = Judge()
     rows = [row for size in args.sizes for n in args.examples
