@@ -75,17 +75,24 @@ HARMONIZE_PASSES = ((0.5, 200), (1.0, 200))
 
 
 def config_stages(config: Config) -> tuple[Stage, ...]:
-    """The stages of a run with `config`: coarse to fine (`plan_stages`), or a harmonization's two passes."""
+    """The stages of a run with `config`: coarse to fine (`plan_stages`), or with --harmonize its two passes."""
     if config.harmonize is None:
         return plan_stages(config.size, config.scales, config.iterations)
+    return harmonize_stages(config)
+
+
+def harmonize_stages(config: Config) -> tuple[Stage, ...]:
+    """A harmonization's two passes (whether the masks came by --harmonize or through the Python API)."""
     auto = config.iterations == AUTO
     return tuple(Stage(max(1, round(config.size * share)), cap if auto else int(config.iterations),
                        PLATEAU if auto else None) for share, cap in HARMONIZE_PASSES)  # fmt: skip
 
 
-def stage_sizes(content_size: tuple[int, int], config: Config) -> tuple[tuple[int, int], ...]:
-    """(width, height) of a content photo at every stage of a run; pictures with equal sizes share a batch."""
-    stages = config_stages(config)
+def stage_sizes(content_size: tuple[int, int], config: Config,
+                stages: tuple[Stage, ...] | None = None) -> tuple[tuple[int, int], ...]:  # fmt: skip
+    """(width, height) of a content photo at every stage of a run (`stages`, default the config's); pictures
+    with equal sizes share a batch."""
+    stages = stages or config_stages(config)
     smallest = min_side(config)
     return tuple(fitted_size(content_size, stage.size, smallest) for stage in stages)
 

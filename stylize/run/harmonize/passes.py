@@ -26,7 +26,7 @@ from ...optimize.evaluation import evaluation_for
 from ...optimize.harmonized import HarmonizedObjective, RegionAims
 from ...optimize.objective import LossWeights
 from ...optimize.steering import Steering
-from ..stages import ResumePoint, config_stages, stage_sizes
+from ..stages import ResumePoint, harmonize_stages, stage_sizes
 from . import aims
 from .finishing import denoised
 from .masks import Harmonize, blend_weights, region_mask
@@ -95,8 +95,8 @@ def harmonize_picture(
     `strength`: the harmonization's style weight (run/harmonize/strength.py)."""
     dtype = resolve_precision(config.precision, net.device)
     least = min_side(config)
-    stages = config_stages(config)  # pass 1 at half the size ("low-resolution"), pass 2 at the size
-    sizes = stage_sizes(composite.size, config)
+    stages = harmonize_stages(config)  # pass 1 at half the size ("low-resolution"), pass 2 at the size
+    sizes = stage_sizes(composite.size, config, stages)
     point = resume[0] if resume else ResumePoint(1, 0, 0)
     previous: torch.Tensor | None = None  # the last pass's full picture
     results: list[Result] = []
