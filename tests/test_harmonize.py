@@ -327,3 +327,10 @@ def test_the_finishing_filter_removes_colour_speckles_inside_and_keeps_the_paint
     luma = torch.tensor([0.299, 0.587, 0.114])[None, :, None, None]
     assert torch.allclose((done * luma).sum(1)[..., 12:36, 12:52], (speckled * luma).sum(1)[..., 12:36, 12:52],
                           atol=0.02)  # the lightness, which carries the strokes, stays  # fmt: skip
+
+
+def test_a_harmonization_runs_with_the_live_page(harmonizing: Invoke, scene: dict[str, Path], tmp_path: Path) -> None:
+    pytest.importorskip("uvicorn", reason="the preview extra is not installed")
+    done = harmonizing("--harmonize", str(scene["mask"]), "--preview", "0", "--progress", "none")
+    assert done.exit_code == 0, done.output
+    assert "live preview at http://127.0.0.1:" in done.stderr and (tmp_path / "out.png").is_file()

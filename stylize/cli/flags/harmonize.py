@@ -39,6 +39,6 @@ HARMONIZE: list[Decorator] = [
         default=None,
         metavar="S",
         help="With --harmonize: the painting's style strength, 1 (flat, Art Nouveau) to 10 (Cubism, "
-        "Expressionism); default: estimated from the painting. The style weight is --style-weight x S / 5.",
+        "Expressionism); default: estimated from the painting. The style weight is --style-weight x S / 2.",
     ),
 ]
