@@ -23,7 +23,7 @@ from conftest import TINY_LAYERS, pattern_image, photo_folder
 pytestmark = pytest.mark.slow
 pytest.importorskip("ray")
 ENVIRONMENT = {**os.environ, "PYTHONWARNINGS": "ignore"}
-SLOW_PICTURES = ["--size", "64", "--iterations", "60", "--batch-size", "1"]  # about a second each: time to kill
+SLOW_PICTURES = ["--size", "64", "--iterations", "150", "--batch-size", "1"]  # 2-3 s each: time to kill
 
 
 @pytest.fixture
