@@ -188,3 +188,21 @@ def test_the_fleet_bar_counts_pictures_and_says_each_workers_rate(capsys: pytest
     assert lines[0].startswith("[1/3] wrote out/p1.png") and "on node-a, cpu (1 thread)" in lines[0]
     assert "left" in lines[0] and "left" not in lines[2]
     assert set(progress.per_worker) == {"node-a 11", "node-a 12"} and progress.per_worker["node-a 11"] == 2
+
+
+def test_a_stop_signal_inside_rays_compiled_code_comes_out_as_itself() -> None:
+    from stylize.fleet.pool import signal_cause
+
+    def masked(stop: BaseException) -> SystemError:
+        try:
+            try:
+                raise stop
+            except BaseException as inner:
+                raise SystemError("<cyfunction CoreWorker.wait> returned a result with an exception set") from inner
+        except SystemError as err:
+            return err
+
+    interrupt = KeyboardInterrupt()
+    assert signal_cause(masked(interrupt)) is interrupt
+    assert signal_cause(masked(ValueError("a real error"))) is None
+    assert signal_cause(SystemError("nothing chained")) is None

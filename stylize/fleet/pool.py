@@ -102,6 +102,12 @@ class Pool:
         run = _Run(self, iter(tasks), handlers)
         try:
             run.loop()
+        except SystemError as err:  # a signal while Ray's compiled code ran (ray.wait, ray.get): see below
+            stop = signal_cause(err)
+            run.halt()
+            if stop is None:
+                raise
+            raise stop from None
         except BaseException:
             run.halt()
             raise
@@ -223,3 +229,11 @@ class _Run:
                 except self.ray.exceptions.RayError:  # lost while stopping: nothing of it was written anyway
                     continue
                 self.handlers.answered(task, answer)
+
+
+def signal_cause(err: SystemError) -> BaseException | None:
+    """The stop (KeyboardInterrupt, or the CLI's exception for SIGTERM) that a signal handler raised while a
+    compiled Ray function ran: Cython hands it back as SystemError "returned a result with an exception
+    set", the handler's exception chained. None if the SystemError is something else."""
+    cause = err.__cause__ or err.__context__
+    return cause if isinstance(cause, BaseException) and not isinstance(cause, Exception) else None
