@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import torch
 
-from ..losses.core import EPS, total_variation
+from ..losses.core import EPS, relative_mse, total_variation
 from ..losses.histogram import histogram_error
 from ..network.extractor import FeatureExtractor
 from ..network.layers import LayerChoice
@@ -65,20 +65,23 @@ class HarmonizedObjective(Objective):
         return found.reshape(found.shape[0], -1).index_select(1, self.aims.where[layer]).float()
 
     def _content_error(self, features: dict[str, torch.Tensor], row: int) -> torch.Tensor:
-        errors = []
-        for layer, target in self.aims.content.items():
-            errors.append((self._inside(features, layer, row) - target).pow(2).mean() / (target.pow(2).mean() + EPS))
+        errors = [relative_mse(self._inside(features, layer, row)[None], target[None])[0]
+                  for layer, target in self.aims.content.items()]  # fmt: skip
         return torch.stack(errors).mean()
 
     def _style_error(self, features: dict[str, torch.Tensor], row: int) -> torch.Tensor:
+        inside = {layer: self._inside(features, layer, row) for layer in {*self.aims.grams, *self.aims.histograms}}
         errors = []
         for layer, target in self.aims.grams.items():
-            inside = self._inside(features, layer, row)  # (C, k)
-            gram = inside @ inside.T / (inside.shape[0] * inside.shape[1])
-            errors.append((gram - target).pow(2).sum() / (target.pow(2).sum() + EPS))
+            errors.append((matched_gram(inside[layer]) - target).pow(2).sum() / (target.pow(2).sum() + EPS))
         style = torch.stack(errors).mean()
         if self.histogram_share > 0 and self.aims.histograms:
-            histogram = torch.stack([histogram_error(self._inside(features, layer, row), target)
+            histogram = torch.stack([histogram_error(inside[layer], target)
                                      for layer, target in self.aims.histograms.items()]).mean()  # fmt: skip
             style = style + self.histogram_share * histogram
         return style
+
+
+def matched_gram(values: torch.Tensor) -> torch.Tensor:
+    """(C, k) features at k positions -> (C, C), normalised by C * k as `losses.core.gram` is."""
+    return values @ values.T / (values.shape[0] * values.shape[1])

@@ -18,7 +18,7 @@ import torch.nn.functional as F
 
 from ...losses.matching import carried_mapping, coherent_mapping, nearest_patches
 from ...network.extractor import FeatureExtractor
-from ...optimize.harmonized import RegionAims
+from ...optimize.harmonized import RegionAims, matched_gram
 
 CONTENT = ("relu4_1",)
 FIRST_STYLE = ("relu3_1", "relu4_1", "relu5_1")  # the paper's first pass
@@ -43,10 +43,6 @@ def _at(features: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
     return features[0].reshape(features.shape[1], -1).index_select(1, positions).float()
 
 
-def _gram(matched: torch.Tensor) -> torch.Tensor:
-    return matched @ matched.T / (matched.shape[0] * matched.shape[1])
-
-
 def _content(composite: Features, where: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     return {layer: _at(composite[layer], where[layer]) for layer in CONTENT}
 
@@ -64,7 +60,7 @@ def first_pass(composite: Features, painting: Features, region: torch.Tensor, ba
     grams = {}
     for layer in FIRST_STYLE:
         found = nearest_patches(composite[layer], painting[layer], where[layer])
-        grams[layer] = _gram(_at(painting[layer], found))
+        grams[layer] = matched_gram(_at(painting[layer], found))
     return RegionAims(base, blend, where, _content(composite, where), grams, {})
 
 
@@ -79,7 +75,7 @@ def second_pass(start: Features, composite: Features, painting: Features, region
     for layer in SECOND_STYLE:
         mapping = carried_mapping(reference, shape, bank_shape, _grid(start[layer]), _grid(painting[layer]))
         found = mapping.index_select(0, where[layer])
-        grams[layer] = _gram(_at(painting[layer], torch.unique(found)))
+        grams[layer] = matched_gram(_at(painting[layer], torch.unique(found)))
         if layer in HISTOGRAM:
             histograms[layer] = _at(painting[layer], found)
     return RegionAims(base, blend, where, _content(composite, where), grams, histograms)
